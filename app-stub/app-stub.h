@@ -1,0 +1,110 @@
+/*
+ * app-stub: shared declarations of the reference application (SPEC §9).
+ * One header for the whole program, grouped by the file that implements
+ * each part, as tmux does with tmux.h. The stub is a separate program: it
+ * links nothing from supervisor/.
+ */
+#ifndef APP_STUB_H
+#define APP_STUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+struct event;
+struct event_base;
+struct evbuffer;
+struct evhttp;
+struct evhttp_connection;
+struct evhttp_request;
+struct store;
+
+/* One profile row as cached in memory. */
+struct profile {
+	sqlite3_int64	 id;
+	char		*name;		/* NUL-terminated copy */
+	size_t		 len;
+};
+
+/*
+ * The running program. app-stub.c owns it and every libevent object in
+ * it; routes.c reads `store`, `started_*` and `draining`, and maintains
+ * `pending` and `dispatched`.
+ */
+struct stub {
+	struct event_base		 *base;
+	struct evhttp			 *http;
+	struct store			 *store;
+	long long			  started_sec;	/* wall clock */
+	long				  started_ms;
+	int				  draining;	/* SIGTERM seen */
+
+	/* Connections whose reply is queued but not yet written out. */
+	struct evhttp_connection	**pending;
+	size_t				  npending;
+	size_t				  pending_cap;
+	/* Requests handed to a route so far; the drain watches it move. */
+	unsigned long			  dispatched;
+};
+
+/* app-stub.c */
+void	stub_log(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* store.c */
+/*
+ * Open (creating if needed) both databases in WAL mode and load every
+ * profile into memory. Returns NULL on failure, already logged.
+ */
+struct store	*store_open(const char *main_path, const char *keychain_path);
+/*
+ * Finalize statements and close both connections, so the last close
+ * checkpoints and removes the -wal files. Returns 0, or -1 if a database
+ * did not close cleanly (logged). store_close(NULL) does nothing.
+ */
+int		 store_close(struct store *);
+/* The in-memory cache: never re-read from disk after store_open(). */
+const struct profile *store_profiles(const struct store *, size_t *n);
+/*
+ * Insert a profile and append it to the cache. Returns the cached row,
+ * valid until the next change, or NULL with errno set (EBUSY when the
+ * database stayed locked, EIO otherwise; logged).
+ */
+const struct profile *store_profile_add(struct store *, const char *name,
+		    size_t len);
+/*
+ * Delete profile `id` from the database and the cache. Returns 0, or -1
+ * with errno ENOENT when neither had it, EBUSY or EIO on failure.
+ */
+int		 store_profile_delete(struct store *, sqlite3_int64 id);
+/*
+ * Read keychain entry `key`. On 0, *value is a malloc'd NUL-terminated
+ * copy owned by the caller (NULL for an SQL NULL) and *len its length.
+ * Returns -1 with errno ENOENT, EBUSY or EIO.
+ */
+int		 store_key_get(struct store *, const char *key, size_t klen,
+		    char **value, size_t *len);
+/* Insert or replace keychain entry `key`. Returns 0 or -1 (EBUSY, EIO). */
+int		 store_key_put(struct store *, const char *key, size_t klen,
+		    const char *value, size_t vlen);
+
+/* routes.c */
+/* evhttp general callback; `arg` is the struct stub. */
+void	routes_dispatch_cb(struct evhttp_request *, void *);
+
+/* text.c */
+/* Append `s` as a quoted JSON string; invalid UTF-8 becomes U+FFFD. */
+void	text_json(struct evbuffer *, const char *s, size_t len);
+/* Append `s` with the five HTML special characters escaped. */
+void	text_html(struct evbuffer *, const char *s, size_t len);
+/*
+ * Find member `key` of the JSON object in `buf` and return its string
+ * value, decoded and malloc'd (NUL-terminated, owned by the caller), in
+ * *out and its length in *outlen. Returns 0, or -1 with errno ENOENT when
+ * the member is absent or EINVAL when `buf` is not a JSON object or the
+ * member is not a string.
+ */
+int	text_json_member(const char *buf, size_t len, const char *key,
+	    char **out, size_t *outlen);
+
+#endif /* APP_STUB_H */

@@ -1,0 +1,618 @@
+/*
+ * routes: the stub's HTTP surface (SPEC §9). One table row per route plus
+ * one function; the generic code here does method checks, 404/405, the
+ * errno-to-status mapping and the bookkeeping that lets app-stub.c drain
+ * replies at shutdown. Listening sockets and the event loop belong to
+ * app-stub.c, the data to store.c.
+ */
+#include <sys/queue.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "app-stub.h"
+
+#define NAME_MAX_LEN	200
+
+#define CT_JSON		"application/json"
+#define CT_HTML		"text/html; charset=utf-8"
+
+enum route_match {
+	ROUTE_EXACT,		/* the path is exactly `path` */
+	ROUTE_PREFIX		/* `path` then at least one more byte */
+};
+
+struct route {
+	enum evhttp_cmd_type	 method;
+	const char		*path;
+	enum route_match	 match;
+	void			(*fn)(struct stub *, struct evhttp_request *,
+				    const char *);
+};
+
+static void	route_index(struct stub *, struct evhttp_request *,
+		    const char *);
+static void	route_healthz(struct stub *, struct evhttp_request *,
+		    const char *);
+static void	route_profiles_list(struct stub *, struct evhttp_request *,
+		    const char *);
+static void	route_profiles_add(struct stub *, struct evhttp_request *,
+		    const char *);
+static void	route_profiles_delete(struct stub *, struct evhttp_request *,
+		    const char *);
+static void	route_keychain_get(struct stub *, struct evhttp_request *,
+		    const char *);
+static void	route_keychain_put(struct stub *, struct evhttp_request *,
+		    const char *);
+
+/* HEAD is served by the GET row; evhttp leaves the body out. */
+static const struct route routes[] = {
+	{ EVHTTP_REQ_GET,	"/",		ROUTE_EXACT,  route_index },
+	{ EVHTTP_REQ_GET,	"/healthz",	ROUTE_EXACT,  route_healthz },
+	{ EVHTTP_REQ_GET,	"/profiles",	ROUTE_EXACT,  route_profiles_list },
+	{ EVHTTP_REQ_POST,	"/profiles",	ROUTE_EXACT,  route_profiles_add },
+	{ EVHTTP_REQ_DELETE,	"/profiles/",	ROUTE_PREFIX, route_profiles_delete },
+	{ EVHTTP_REQ_GET,	"/keychain/",	ROUTE_PREFIX, route_keychain_get },
+	{ EVHTTP_REQ_PUT,	"/keychain/",	ROUTE_PREFIX, route_keychain_put },
+};
+
+static const struct {
+	enum evhttp_cmd_type	 method;
+	const char		*name;
+} methods[] = {
+	{ EVHTTP_REQ_GET,	"GET" },
+	{ EVHTTP_REQ_HEAD,	"HEAD" },
+	{ EVHTTP_REQ_POST,	"POST" },
+	{ EVHTTP_REQ_PUT,	"PUT" },
+	{ EVHTTP_REQ_DELETE,	"DELETE" },
+};
+
+/* errno from store.c to HTTP status; anything else is a 500. */
+static const struct {
+	int	 error;
+	int	 status;
+} errno_status[] = {
+	{ EINVAL,	400 },
+	{ ENOENT,	404 },
+	{ EBUSY,	503 },
+};
+
+static const struct {
+	int		 status;
+	const char	*code;
+} status_codes[] = {
+	{ 400,	"bad_request" },
+	{ 404,	"not_found" },
+	{ 405,	"method_not_allowed" },
+	{ 413,	"too_large" },
+	{ 500,	"failed" },
+	{ 503,	"unavailable" },
+};
+
+static const char	*route_rest(const struct route *, const char *);
+static void		 pending_add(struct stub *, struct evhttp_connection *);
+static void		 pending_remove(struct stub *,
+			    struct evhttp_connection *);
+static void		 reply_done_cb(struct evhttp_request *, void *);
+static void		 reply_closed_cb(struct evhttp_connection *, void *);
+static void		 reply(struct stub *, struct evhttp_request *, int,
+			    const char *, struct evbuffer *);
+static void		 reply_error(struct stub *, struct evhttp_request *,
+			    int, const char *);
+static void		 reply_errno(struct stub *, struct evhttp_request *,
+			    const char *);
+static struct evbuffer	*body_new(void);
+static const char	*body_data(struct evhttp_request *, size_t *);
+static int		 body_is_json(struct evhttp_request *);
+static int		 body_field(struct evhttp_request *, const char *,
+			    char **, size_t *);
+static char		*key_decode(const char *, size_t *);
+
+void
+routes_dispatch_cb(struct evhttp_request *req, void *arg)
+{
+	struct stub		*stub = arg;
+	const struct evhttp_uri	*uri;
+	const struct route	*r;
+	const char		*path, *rest;
+	struct evbuffer		*allow;
+	enum evhttp_cmd_type	 m;
+	unsigned int		 allowed = 0;
+	size_t			 i;
+
+	stub->dispatched++;
+	uri = evhttp_request_get_evhttp_uri(req);
+	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	if (path == NULL || *path == '\0')
+		path = "/";
+	m = evhttp_request_get_command(req);
+	if (m == EVHTTP_REQ_HEAD)
+		m = EVHTTP_REQ_GET;
+	for (r = routes; r < routes + sizeof(routes) / sizeof(routes[0]);
+	    r++) {
+		if ((rest = route_rest(r, path)) == NULL)
+			continue;
+		if (r->method == m) {
+			r->fn(stub, req, rest);
+			return;
+		}
+		allowed |= r->method;
+	}
+	if (allowed == 0) {
+		reply_error(stub, req, 404, "no such path");
+		return;
+	}
+	if (allowed & EVHTTP_REQ_GET)
+		allowed |= EVHTTP_REQ_HEAD;
+	if ((allow = evbuffer_new()) != NULL) {
+		for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+			if (allowed & methods[i].method)
+				evbuffer_add_printf(allow, "%s%s",
+				    evbuffer_get_length(allow) ? ", " : "",
+				    methods[i].name);
+		}
+		evbuffer_add(allow, "", 1);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", (const char *)evbuffer_pullup(allow, -1));
+		evbuffer_free(allow);
+	}
+	reply_error(stub, req, 405, "method not allowed on this path");
+}
+
+/* What follows the route's path in `path`, or NULL if it does not match. */
+static const char *
+route_rest(const struct route *r, const char *path)
+{
+	size_t	 len = strlen(r->path);
+
+	if (r->match == ROUTE_EXACT)
+		return (strcmp(path, r->path) == 0 ? path + len : NULL);
+	if (strncmp(path, r->path, len) == 0 && path[len] != '\0')
+		return (path + len);
+	return (NULL);
+}
+
+/*
+ * A reply is pending from evhttp_send_reply() until its last byte is
+ * written (reply_done_cb) or its connection dies (reply_closed_cb). evhttp
+ * reads the next request on a connection only after the previous reply is
+ * done, so a connection has at most one pending reply.
+ */
+static void
+pending_add(struct stub *stub, struct evhttp_connection *evcon)
+{
+	struct evhttp_connection	**p;
+	size_t				  cap;
+
+	if (stub->npending == stub->pending_cap) {
+		cap = stub->pending_cap == 0 ? 16 : stub->pending_cap * 2;
+		p = reallocarray(stub->pending, cap, sizeof(*p));
+		if (p == NULL) {
+			stub_log("%s: out of memory", __func__);
+			abort();
+		}
+		stub->pending = p;
+		stub->pending_cap = cap;
+	}
+	stub->pending[stub->npending++] = evcon;
+}
+
+static void
+pending_remove(struct stub *stub, struct evhttp_connection *evcon)
+{
+	size_t	 i;
+
+	for (i = 0; i < stub->npending; i++) {
+		if (stub->pending[i] == evcon) {
+			stub->pending[i] = stub->pending[--stub->npending];
+			return;
+		}
+	}
+}
+
+static void
+reply_done_cb(struct evhttp_request *req, void *arg)
+{
+	pending_remove(arg, evhttp_request_get_connection(req));
+}
+
+static void
+reply_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	pending_remove(arg, evcon);
+}
+
+/* The one place that sends; `body` (may be NULL) is freed here. */
+static void
+reply(struct stub *stub, struct evhttp_request *req, int status,
+    const char *type, struct evbuffer *body)
+{
+	struct evkeyvalq		*h = evhttp_request_get_output_headers(req);
+	struct evhttp_connection	*evcon;
+
+	if (body != NULL && type != NULL)
+		evhttp_add_header(h, "Content-Type", type);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	/*
+	 * Once stopping, a kept-alive connection would bring its next
+	 * request to a process about to exit; closing it sends the client
+	 * back to the listen socket, where the next process will answer.
+	 */
+	if (stub->draining)
+		evhttp_add_header(h, "Connection", "close");
+	if ((evcon = evhttp_request_get_connection(req)) != NULL) {
+		pending_add(stub, evcon);
+		evhttp_connection_set_closecb(evcon, reply_closed_cb, stub);
+		evhttp_request_set_on_complete_cb(req, reply_done_cb, stub);
+	}
+	evhttp_send_reply(req, status, NULL, body);
+	if (body != NULL)
+		evbuffer_free(body);
+}
+
+static void
+reply_error(struct stub *stub, struct evhttp_request *req, int status,
+    const char *message)
+{
+	struct evbuffer	*b;
+	const char	*code = "failed";
+	size_t		 i;
+
+	for (i = 0; i < sizeof(status_codes) / sizeof(status_codes[0]); i++) {
+		if (status_codes[i].status == status)
+			code = status_codes[i].code;
+	}
+	if ((b = body_new()) != NULL) {
+		evbuffer_add_printf(b, "{\"error\": \"%s\", \"message\": ",
+		    code);
+		text_json(b, message, strlen(message));
+		evbuffer_add(b, "}\n", 2);
+	}
+	reply(stub, req, status, CT_JSON, b);
+}
+
+/* Answer for a failed store call; the route names what was missing. */
+static void
+reply_errno(struct stub *stub, struct evhttp_request *req,
+    const char *not_found)
+{
+	int	 status = 500;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(errno_status) / sizeof(errno_status[0]); i++) {
+		if (errno_status[i].error == errno)
+			status = errno_status[i].status;
+	}
+	switch (status) {
+	case 404:
+		reply_error(stub, req, status, not_found);
+		break;
+	case 503:
+		reply_error(stub, req, status, "the database is locked");
+		break;
+	default:
+		reply_error(stub, req, status, "the database failed");
+		break;
+	}
+}
+
+static struct evbuffer *
+body_new(void)
+{
+	struct evbuffer	*b;
+
+	if ((b = evbuffer_new()) == NULL)
+		stub_log("%s: out of memory", __func__);
+	return (b);
+}
+
+/* The request body as one contiguous run; "" when empty. */
+static const char *
+body_data(struct evhttp_request *req, size_t *len)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	const char	*p;
+
+	*len = evbuffer_get_length(in);
+	if (*len == 0 || (p = (const char *)evbuffer_pullup(in, -1)) == NULL) {
+		*len = 0;
+		return ("");
+	}
+	return (p);
+}
+
+/* Content-Type application/json, with or without parameters. */
+static int
+body_is_json(struct evhttp_request *req)
+{
+	const char	*ct;
+	size_t		 len = strlen(CT_JSON);
+
+	ct = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Content-Type");
+	if (ct == NULL)
+		return (0);
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return (strncasecmp(ct, CT_JSON, len) == 0 &&
+	    (ct[len] == '\0' || ct[len] == ';' || ct[len] == ' ' ||
+	    ct[len] == '\t'));
+}
+
+/*
+ * Field `key` from a JSON object body or, for any other content type, a
+ * urlencoded form. On 0, *out is malloc'd and owned by the caller. Returns
+ * -1 with errno ENOENT (absent) or EINVAL (unreadable body).
+ */
+static int
+body_field(struct evhttp_request *req, const char *key, char **out,
+    size_t *outlen)
+{
+	struct evkeyvalq	 q;
+	const char		*data, *v;
+	char			*s;
+	size_t			 len;
+	int			 rv = -1;
+
+	data = body_data(req, &len);
+	if (body_is_json(req))
+		return (text_json_member(data, len, key, out, outlen));
+	/* evhttp_parse_query_str() wants a C string. */
+	if ((s = malloc(len + 1)) == NULL)
+		return (-1);
+	memcpy(s, data, len);
+	s[len] = '\0';
+	TAILQ_INIT(&q);
+	if (evhttp_parse_query_str(s, &q) == -1)
+		errno = EINVAL;
+	else if ((v = evhttp_find_header(&q, key)) == NULL)
+		errno = ENOENT;
+	else if ((*out = strdup(v)) != NULL) {
+		*outlen = strlen(v);
+		rv = 0;
+	}
+	evhttp_clear_headers(&q);
+	free(s);
+	return (rv);
+}
+
+/* The percent-decoded key from the path; NULL with errno set. */
+static char *
+key_decode(const char *raw, size_t *len)
+{
+	char	*key;
+
+	if ((key = evhttp_uridecode(raw, 0, len)) == NULL)
+		return (NULL);
+	if (*len == 0 || memchr(key, '\0', *len) != NULL) {
+		free(key);
+		errno = EINVAL;
+		return (NULL);
+	}
+	return (key);
+}
+
+static void
+route_index(struct stub *stub, struct evhttp_request *req, const char *rest)
+{
+	const struct profile	*p;
+	struct evbuffer		*b;
+	size_t			 i, n;
+
+	(void)rest;
+	if ((b = body_new()) == NULL) {
+		reply_error(stub, req, 500, "out of memory");
+		return;
+	}
+	evbuffer_add_printf(b, "<!doctype html>\n<meta charset=\"utf-8\">\n"
+	    "<title>app-stub</title>\n<h1>app-stub</h1>\n<ul>\n");
+	p = store_profiles(stub->store, &n);
+	for (i = 0; i < n; i++) {
+		evbuffer_add_printf(b, "<li>");
+		text_html(b, p[i].name, p[i].len);
+		evbuffer_add_printf(b, "</li>\n");
+	}
+	evbuffer_add_printf(b, "</ul>\n");
+	reply(stub, req, 200, CT_HTML, b);
+}
+
+static void
+route_healthz(struct stub *stub, struct evhttp_request *req,
+    const char *rest)
+{
+	struct evbuffer	*b;
+
+	(void)rest;
+	if ((b = body_new()) == NULL) {
+		reply_error(stub, req, 500, "out of memory");
+		return;
+	}
+	evbuffer_add_printf(b,
+	    "{\"ok\": true, \"pid\": %ld, \"started\": %lld.%03ld}\n",
+	    (long)getpid(), stub->started_sec, stub->started_ms);
+	reply(stub, req, 200, CT_JSON, b);
+}
+
+static void
+route_profiles_list(struct stub *stub, struct evhttp_request *req,
+    const char *rest)
+{
+	const struct profile	*p;
+	struct evbuffer		*b;
+	size_t			 i, n;
+
+	(void)rest;
+	if ((b = body_new()) == NULL) {
+		reply_error(stub, req, 500, "out of memory");
+		return;
+	}
+	/* From the cache only, never the database: the stub goes stale. */
+	p = store_profiles(stub->store, &n);
+	evbuffer_add(b, "[", 1);
+	for (i = 0; i < n; i++) {
+		evbuffer_add_printf(b, "%s{\"id\": %lld, \"name\": ",
+		    i == 0 ? "" : ", ", (long long)p[i].id);
+		text_json(b, p[i].name, p[i].len);
+		evbuffer_add(b, "}", 1);
+	}
+	evbuffer_add(b, "]\n", 2);
+	reply(stub, req, 200, CT_JSON, b);
+}
+
+static void
+route_profiles_add(struct stub *stub, struct evhttp_request *req,
+    const char *rest)
+{
+	const struct profile	*p;
+	struct evbuffer		*b;
+	char			*name, loc[64];
+	size_t			 len;
+
+	(void)rest;
+	if (body_field(req, "name", &name, &len) == -1) {
+		if (errno == ENOENT)
+			reply_error(stub, req, 400, "name is required");
+		else if (errno == EINVAL)
+			reply_error(stub, req, 400,
+			    "body is not a form or a JSON object with a "
+			    "string name");
+		else
+			reply_error(stub, req, 500, "out of memory");
+		return;
+	}
+	if (len == 0 || len > NAME_MAX_LEN || memchr(name, '\0', len)) {
+		free(name);
+		reply_error(stub, req, 400,
+		    "name must be 1 to 200 bytes without NUL");
+		return;
+	}
+	p = store_profile_add(stub->store, name, len);
+	free(name);
+	if (p == NULL) {
+		reply_errno(stub, req, "no such profile");
+		return;
+	}
+	if ((b = body_new()) == NULL) {
+		reply_error(stub, req, 500, "out of memory");
+		return;
+	}
+	evbuffer_add_printf(b, "{\"id\": %lld, \"name\": ", (long long)p->id);
+	text_json(b, p->name, p->len);
+	evbuffer_add(b, "}\n", 2);
+	(void)snprintf(loc, sizeof(loc), "/profiles/%lld", (long long)p->id);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Location",
+	    loc);
+	reply(stub, req, 201, CT_JSON, b);
+}
+
+static void
+route_profiles_delete(struct stub *stub, struct evhttp_request *req,
+    const char *rest)
+{
+	sqlite3_int64	 id = 0;
+	const char	*s;
+
+	/* Only plain decimal ids; anything else names no profile. */
+	for (s = rest; *s != '\0'; s++) {
+		if (!isdigit((unsigned char)*s) || s - rest >= 18) {
+			reply_error(stub, req, 404, "no such profile");
+			return;
+		}
+		id = id * 10 + (*s - '0');
+	}
+	if (store_profile_delete(stub->store, id) == -1) {
+		reply_errno(stub, req, "no such profile");
+		return;
+	}
+	reply(stub, req, 204, NULL, NULL);
+}
+
+static void
+route_keychain_get(struct stub *stub, struct evhttp_request *req,
+    const char *rest)
+{
+	struct evbuffer	*b;
+	char		*key, *value;
+	size_t		 klen, vlen;
+
+	if ((key = key_decode(rest, &klen)) == NULL) {
+		reply_error(stub, req, 400, "bad key");
+		return;
+	}
+	if (store_key_get(stub->store, key, klen, &value, &vlen) == -1) {
+		free(key);
+		reply_errno(stub, req, "no such key");
+		return;
+	}
+	if ((b = body_new()) != NULL) {
+		evbuffer_add(b, "{\"key\": ", 8);
+		text_json(b, key, klen);
+		evbuffer_add(b, ", \"value\": ", 11);
+		if (value == NULL)
+			evbuffer_add(b, "null", 4);
+		else
+			text_json(b, value, vlen);
+		evbuffer_add(b, "}\n", 2);
+	}
+	free(value);
+	free(key);
+	if (b == NULL)
+		reply_error(stub, req, 500, "out of memory");
+	else
+		reply(stub, req, 200, CT_JSON, b);
+}
+
+static void
+route_keychain_put(struct stub *stub, struct evhttp_request *req,
+    const char *rest)
+{
+	struct evbuffer	*b;
+	const char	*value;
+	char		*key, *decoded = NULL;
+	size_t		 klen, vlen;
+
+	if ((key = key_decode(rest, &klen)) == NULL) {
+		reply_error(stub, req, 400, "bad key");
+		return;
+	}
+	if (body_is_json(req)) {
+		value = body_data(req, &vlen);
+		if (text_json_member(value, vlen, "value", &decoded,
+		    &vlen) == -1) {
+			free(key);
+			reply_error(stub, req, errno == ENOMEM ? 500 : 400,
+			    "body is not a JSON object with a string value");
+			return;
+		}
+		value = decoded;
+	} else
+		value = body_data(req, &vlen);
+	if (store_key_put(stub->store, key, klen, value, vlen) == -1) {
+		free(decoded);
+		free(key);
+		reply_errno(stub, req, "no such key");
+		return;
+	}
+	if ((b = body_new()) != NULL) {
+		evbuffer_add(b, "{\"key\": ", 8);
+		text_json(b, key, klen);
+		evbuffer_add(b, ", \"value\": ", 11);
+		text_json(b, value, vlen);
+		evbuffer_add(b, "}\n", 2);
+	}
+	free(decoded);
+	free(key);
+	if (b == NULL)
+		reply_error(stub, req, 500, "out of memory");
+	else
+		reply(stub, req, 200, CT_JSON, b);
+}

@@ -1,0 +1,260 @@
+/*
+ * pitstopd: main() of the supervisor daemon. Wiring only: options, the
+ * configuration, the one event_base, signals, and the modules (child, api)
+ * that do the work. Shutdown and reload are driven from here.
+ */
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "api.h"
+#include "child.h"
+#include "config.h"
+#include "log.h"
+#include "util.h"
+#include "xmalloc.h"
+
+struct daemon {
+	struct event_base	*base;
+	struct config		*config;
+	const char		*config_path;
+	struct child		*child;
+	struct api		*api;
+	struct event		*sig_term, *sig_int, *sig_hup, *sig_chld;
+	int			 lock_fd;
+	int			 stopping;
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: pitstopd [-d] [-c CONFIG] [--check]\n"
+	    "  -c, --config FILE  configuration (default ./pitstop.ini)\n"
+	    "      --check        validate the configuration and exit\n"
+	    "  -d, --debug        log debug messages\n"
+	    "  -V, --version      print the version and exit\n");
+	exit(status);
+}
+
+static struct config *
+daemon_load_config(const char *path, const char *env)
+{
+	struct config	*cf;
+	char		*err = NULL;
+
+	if ((cf = config_load(path, env, &err)) == NULL) {
+		log_warnx("%s", err != NULL ? err : "cannot load configuration");
+		free(err);
+	}
+	return (cf);
+}
+
+/*
+ * One pitstopd per state_dir: a second one would start a second app on
+ * the same databases. The lock is held until exit (the fd is CLOEXEC so
+ * the app never inherits it).
+ */
+static void
+daemon_lock(struct daemon *d)
+{
+	char	*path;
+
+	if (mkdir_p(d->config->state_dir, 0700) == -1)
+		fatal("cannot create state_dir %s", d->config->state_dir);
+	xasprintf(&path, "%s/pitstopd.lock", d->config->state_dir);
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lock_fd == -1)
+		fatal("cannot open %s", path);
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) == -1)
+		fatalx("another pitstopd is running on state_dir %s",
+		    d->config->state_dir);
+	free(path);
+}
+
+static void
+daemon_exit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+daemon_stopped_cb(void *arg, int ok, const char *message)
+{
+	struct daemon	*d = arg;
+
+	if (!ok)
+		log_warnx("stopping the app: %s", message);
+	/* Leave the loop from a fresh callback, not from inside child. */
+	event_base_once(d->base, -1, EV_TIMEOUT, daemon_exit_cb, d, NULL);
+}
+
+static void
+daemon_shutdown_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	if (d->stopping) {
+		log_notice("signal %d again: killing the app now", (int)sig);
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	d->stopping = 1;
+	log_notice("signal %d: stopping the app and exiting", (int)sig);
+	/* A running operation is superseded: shutdown wins. */
+	child_shutdown(d->child, daemon_stopped_cb, d);
+}
+
+static void
+daemon_reload_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon	*d = arg;
+	struct config	*cf;
+
+	log_notice("SIGHUP: reloading %s", d->config_path);
+	if (log_reopen() == -1)
+		log_warn("cannot reopen the log");
+	cf = daemon_load_config(d->config_path, d->config->env);
+	if (cf == NULL) {
+		log_warnx("keeping the previous configuration");
+		return;
+	}
+	if (strcmp(cf->socket, d->config->socket) != 0 ||
+	    strcmp(cf->state_dir, d->config->state_dir) != 0)
+		log_warnx("socket and state_dir changes apply at the next "
+		    "start of pitstopd");
+	if (strcmp(cf->log, d->config->log) != 0 && log_open(cf->log) == -1)
+		log_warn("cannot open log %s", cf->log);
+	child_set_config(d->child, cf);
+	api_set_config(d->api, cf);
+	config_free(d->config);
+	d->config = cf;
+	log_info("configuration reloaded; app changes apply at its next start");
+}
+
+/* pitstopd is a subreaper: reap every descendant, report the app's exit. */
+static void
+daemon_sigchld_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon	*d = arg;
+	pid_t		 pid;
+	int		 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		child_reaped(d->child, pid, status);
+}
+
+static void
+daemon_signals(struct daemon *d)
+{
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_term = evsignal_new(d->base, SIGTERM, daemon_shutdown_cb, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, daemon_shutdown_cb, d);
+	d->sig_hup = evsignal_new(d->base, SIGHUP, daemon_reload_cb, d);
+	d->sig_chld = evsignal_new(d->base, SIGCHLD, daemon_sigchld_cb, d);
+	if (d->sig_term == NULL || d->sig_int == NULL || d->sig_hup == NULL ||
+	    d->sig_chld == NULL)
+		fatalx("cannot set up signal handling");
+	evsignal_add(d->sig_term, NULL);
+	evsignal_add(d->sig_int, NULL);
+	evsignal_add(d->sig_hup, NULL);
+	evsignal_add(d->sig_chld, NULL);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "check",	no_argument,		NULL, 'k' },
+		{ "debug",	no_argument,		NULL, 'd' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct daemon	 d;
+	int		 ch, check = 0;
+
+	memset(&d, 0, sizeof d);
+	d.config_path = "pitstop.ini";
+	d.lock_fd = -1;
+	while ((ch = getopt_long(argc, argv, "c:dhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'k':
+			check = 1;
+			break;
+		case 'd':
+			log_set_debug(1);
+			break;
+		case 'h':
+			usage(0);
+		case 'V':
+			printf("pitstopd %s\n", PITSTOP_VERSION);
+			return (0);
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+
+	if ((d.config = daemon_load_config(d.config_path, NULL)) == NULL)
+		return (1);
+	if (check) {
+		printf("%s: configuration is valid\n", d.config->path);
+		config_free(d.config);
+		return (0);
+	}
+	if (log_open(d.config->log) == -1)
+		fatal("cannot open log %s", d.config->log);
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	daemon_lock(&d);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("cannot become a child subreaper");
+
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	daemon_signals(&d);
+	if ((d.child = child_new(d.base, d.config)) == NULL)
+		fatal("child_new");
+	if (child_kill_leftover(d.child) == -1)
+		fatalx("an app left behind by a previous pitstopd survives");
+	d.api = api_new(d.base, d.config, d.child);
+	if (api_listen(d.api) == -1)
+		fatal("cannot listen on %s", d.config->socket);
+	log_info("pitstopd %s: control socket %s, env %s", PITSTOP_VERSION,
+	    d.config->socket, d.config->env);
+	child_start(d.child, NULL, NULL);
+
+	event_base_dispatch(d.base);
+
+	api_free(d.api);
+	child_free(d.child);
+	event_free(d.sig_chld);
+	event_free(d.sig_hup);
+	event_free(d.sig_int);
+	event_free(d.sig_term);
+	event_base_free(d.base);
+	config_free(d.config);
+	log_info("pitstopd exits");
+	log_close();
+	return (0);
+}
