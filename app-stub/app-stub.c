@@ -56,6 +56,9 @@
 #define MAX_HEADERS	(8 * 1024)
 #define IDLE_TIMEOUT_S	10
 #define DRAIN_TICK_MS	1
+#ifndef DRAIN_RECENT_MS
+#define DRAIN_RECENT_MS	25
+#endif
 #define DRAIN_MAX_MS	5000
 
 struct listener {
@@ -77,8 +80,7 @@ struct app {
 	struct sockaddr_un	 notify;	/* NOTIFY_SOCKET, if set */
 	socklen_t		 notify_len;	/* 0: not set */
 
-	unsigned long		 drain_seen;	/* stub.dispatched last tick */
-	struct timespec		 drain_start;
+	long long		 drain_start;	/* stub_now_ms() */
 };
 
 static void	usage(void) __attribute__((noreturn));
@@ -121,6 +123,15 @@ stub_log(const char *fmt, ...)
 	buf[n++] = '\n';
 	(void)write(STDERR_FILENO, buf, (size_t)n);
 	errno = saved_errno;
+}
+
+long long
+stub_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 static void
@@ -451,67 +462,68 @@ app_crash_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * SIGTERM or SIGINT: stop accepting, let replies already under way go
- * out, then leave the loop so main() closes the databases. Only our copy
- * of each listening fd is closed: a supervisor's socket stays open and
- * queues new connections for the next process. A second signal exits
- * without waiting.
+ * SIGTERM or SIGINT: stop accepting, let requests already under way get
+ * their replies, then leave the loop so main() closes the databases. Only
+ * our copy of each listening fd is closed: a supervisor's socket stays
+ * open and queues new connections for the next process. A second signal
+ * exits without waiting.
  */
 static void
 app_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct app	*app = arg;
-	size_t		 i;
+	struct stub	*stub = &app->stub;
+	size_t		 i, busy;
 
 	(void)what;
-	if (app->stub.draining) {
+	if (stub->draining) {
 		stub_log("%s again: exiting without waiting for replies",
 		    strsignal(sig));
-		event_base_loopbreak(app->stub.base);
+		event_base_loopbreak(stub->base);
 		return;
 	}
 	stub_log("%s: stopping", strsignal(sig));
-	app->stub.draining = 1;
+	stub->draining = 1;
 	app_notify(app, "STOPPING=1");
 	event_del(app->ready_ev);
 	for (i = 0; i < app->nlisteners; i++)
-		evhttp_del_accept_socket(app->stub.http,
-		    app->listeners[i].bound);
+		evhttp_del_accept_socket(stub->http, app->listeners[i].bound);
 	app->nlisteners = 0;
-	app->drain_seen = app->stub.dispatched;
-	clock_gettime(CLOCK_MONOTONIC, &app->drain_start);
+	/* The common case, nobody connected: stop at once. */
+	if (routes_conns(stub, DRAIN_RECENT_MS, &busy) == 0) {
+		event_base_loopexit(stub->base, NULL);
+		return;
+	}
+	app->drain_start = stub_now_ms();
 	app_timer(app->drain_ev, DRAIN_TICK_MS);
 }
 
 /*
- * Leave once a tick passes with no reply pending and no new request: a
- * connection accepted just before the signal has had a loop iteration to
- * deliver its request. Give up after DRAIN_MAX_MS on stuck clients.
+ * Leave at the first tick with no request being received and no reply
+ * being written. Waiting one tick at least gives request bytes already in
+ * the kernel a loop iteration to be read. Connections kept alive by busy
+ * clients bring one more request, are answered with "Connection: close"
+ * and go away; idle ones are closed, as a keep-alive timeout would. Stuck
+ * clients are given up on after DRAIN_MAX_MS.
  */
 static void
 app_drain_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct app	*app = arg;
-	struct timespec	 now;
-	long		 ms;
+	size_t		 busy;
 
 	(void)fd;
 	(void)what;
-	if (app->stub.npending == 0 &&
-	    app->stub.dispatched == app->drain_seen) {
+	(void)routes_conns(&app->stub, DRAIN_RECENT_MS, &busy);
+	if (busy == 0) {
 		event_base_loopexit(app->stub.base, NULL);
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (now.tv_sec - app->drain_start.tv_sec) * 1000 +
-	    (now.tv_nsec - app->drain_start.tv_nsec) / 1000000;
-	if (ms >= DRAIN_MAX_MS) {
-		stub_log("giving up on %zu pending replies",
-		    app->stub.npending);
+	if (stub_now_ms() - app->drain_start >= DRAIN_MAX_MS) {
+		stub_log("giving up on %zu unfinished requests", busy);
 		event_base_loopexit(app->stub.base, NULL);
 		return;
 	}
-	app->drain_seen = app->stub.dispatched;
 	app_timer(app->drain_ev, DRAIN_TICK_MS);
 }
 
@@ -594,8 +606,13 @@ main(int argc, char *argv[])
 	app->stub.started_ms = now.tv_nsec / 1000000;
 	app_notify_init(app);
 
-	if ((app->stub.base = event_base_new()) == NULL) {
-		stub_log("event_base_new failed");
+	/*
+	 * Two priorities: routes.c adopts each new connection at priority 0,
+	 * before any of its I/O (at the default 1) can run.
+	 */
+	if ((app->stub.base = event_base_new()) == NULL ||
+	    event_base_priority_init(app->stub.base, 2) == -1) {
+		stub_log("cannot create the event base");
 		goto done;
 	}
 	if ((app->stub.store = store_open(main_db, keychain_db)) == NULL)
@@ -611,7 +628,8 @@ main(int argc, char *argv[])
 	evhttp_set_allowed_methods(app->stub.http, EVHTTP_REQ_GET |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
 	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(app->stub.http, routes_dispatch_cb, &app->stub);
+	if (routes_init(&app->stub) == -1)
+		goto done;
 
 	if ((n = app_listen_fds(app)) == -1)
 		goto done;
@@ -647,6 +665,7 @@ done:
 	/* evhttp_free() closes what is left and calls back into routes.c. */
 	if (app->stub.http != NULL)
 		evhttp_free(app->stub.http);
+	routes_free(&app->stub);
 	if (app->drain_ev != NULL)
 		event_free(app->drain_ev);
 	if (app->crash_ev != NULL)
@@ -662,7 +681,6 @@ done:
 	if (app->stub.base != NULL)
 		event_base_free(app->stub.base);
 	libevent_global_shutdown();
-	free(app->stub.pending);
 	free(app->listeners);
 	free(app);
 	if (rv == 0)

@@ -7,14 +7,18 @@
 #ifndef APP_STUB_H
 #define APP_STUB_H
 
+#include <sys/queue.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
 
 struct event;
+struct bufferevent;
 struct event_base;
 struct evbuffer;
+struct evbuffer_cb_entry;
 struct evhttp;
 struct evhttp_connection;
 struct evhttp_request;
@@ -28,9 +32,22 @@ struct profile {
 };
 
 /*
- * The running program. app-stub.c owns it and every libevent object in
- * it; routes.c reads `store`, `started_*` and `draining`, and maintains
- * `pending` and `dispatched`.
+ * An accepted HTTP connection, tracked so that the drain at shutdown
+ * knows whether a request or a reply is still under way on it.
+ */
+struct conn {
+	LIST_ENTRY(conn)		 entry;
+	struct evhttp_connection	*evcon;
+	struct evbuffer_cb_entry	*input_cb;
+	int				 partial;	/* bytes since dispatch */
+	int				 busy;		/* reply being written */
+	long long			 active_ms;	/* last input or reply */
+};
+
+/*
+ * The running program. app-stub.c owns it and creates `base` and `http`;
+ * routes.c reads `store`, `started_*` and `draining`, and owns the
+ * connection bookkeeping below.
  */
 struct stub {
 	struct event_base		 *base;
@@ -40,16 +57,18 @@ struct stub {
 	long				  started_ms;
 	int				  draining;	/* SIGTERM seen */
 
-	/* Connections whose reply is queued but not yet written out. */
-	struct evhttp_connection	**pending;
-	size_t				  npending;
-	size_t				  pending_cap;
-	/* Requests handed to a route so far; the drain watches it move. */
-	unsigned long			  dispatched;
+	LIST_HEAD(, conn)		  conns;
+	struct event			 *fresh_ev;	/* adopts `fresh` */
+	struct bufferevent		**fresh;	/* accepted, not adopted */
+	size_t				  nfresh;
+	size_t				  fresh_cap;
 };
 
 /* app-stub.c */
-void	stub_log(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		stub_log(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+/* CLOCK_MONOTONIC in milliseconds. */
+long long	stub_now_ms(void);
 
 /* store.c */
 /*
@@ -89,8 +108,19 @@ int		 store_key_put(struct store *, const char *key, size_t klen,
 		    const char *value, size_t vlen);
 
 /* routes.c */
-/* evhttp general callback; `arg` is the struct stub. */
-void	routes_dispatch_cb(struct evhttp_request *, void *);
+/*
+ * Route every request on stub->http and track its connections. The event
+ * base must have two priorities (see main()). Returns 0, or -1 (logged).
+ */
+int	routes_init(struct stub *);
+/*
+ * Number of open connections; *busy gets how many of them are receiving
+ * a request, sending a reply, or were doing so less than `recent_ms` ago
+ * (their client may be about to send the next request).
+ */
+size_t	routes_conns(struct stub *, long recent_ms, size_t *busy);
+/* Release the bookkeeping; call after evhttp_free(). */
+void	routes_free(struct stub *);
 
 /* text.c */
 /* Append `s` as a quoted JSON string; invalid UTF-8 becomes U+FFFD. */

@@ -1,8 +1,8 @@
 /*
  * routes: the stub's HTTP surface (SPEC §9). One table row per route plus
  * one function; the generic code here does method checks, 404/405, the
- * errno-to-status mapping and the bookkeeping that lets app-stub.c drain
- * replies at shutdown. Listening sockets and the event loop belong to
+ * errno-to-status mapping and the connection bookkeeping that lets
+ * app-stub.c drain replies at shutdown. Listening sockets and the event loop belong to
  * app-stub.c, the data to store.c.
  */
 #include <sys/queue.h>
@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -99,11 +101,14 @@ static const struct {
 };
 
 static const char	*route_rest(const struct route *, const char *);
-static void		 pending_add(struct stub *, struct evhttp_connection *);
-static void		 pending_remove(struct stub *,
-			    struct evhttp_connection *);
-static void		 reply_done_cb(struct evhttp_request *, void *);
-static void		 reply_closed_cb(struct evhttp_connection *, void *);
+static void		 routes_dispatch_cb(struct evhttp_request *, void *);
+static struct bufferevent *routes_bev_cb(struct event_base *, void *);
+static void		 conn_fresh_cb(evutil_socket_t, short, void *);
+static void		 conn_input_cb(struct evbuffer *,
+			    const struct evbuffer_cb_info *, void *);
+static void		 conn_closed_cb(struct evhttp_connection *, void *);
+static struct conn	*conn_find(struct stub *, struct evhttp_connection *);
+static void		 conn_done_cb(struct evhttp_request *, void *);
 static void		 reply(struct stub *, struct evhttp_request *, int,
 			    const char *, struct evbuffer *);
 static void		 reply_error(struct stub *, struct evhttp_request *,
@@ -117,10 +122,11 @@ static int		 body_field(struct evhttp_request *, const char *,
 			    char **, size_t *);
 static char		*key_decode(const char *, size_t *);
 
-void
+static void
 routes_dispatch_cb(struct evhttp_request *req, void *arg)
 {
 	struct stub		*stub = arg;
+	struct conn		*c;
 	const struct evhttp_uri	*uri;
 	const struct route	*r;
 	const char		*path, *rest;
@@ -129,7 +135,9 @@ routes_dispatch_cb(struct evhttp_request *req, void *arg)
 	unsigned int		 allowed = 0;
 	size_t			 i;
 
-	stub->dispatched++;
+	/* The request is complete: bytes after this belong to the next. */
+	if ((c = conn_find(stub, evhttp_request_get_connection(req))) != NULL)
+		c->partial = 0;
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || *path == '\0')
@@ -182,53 +190,168 @@ route_rest(const struct route *r, const char *path)
 }
 
 /*
- * A reply is pending from evhttp_send_reply() until its last byte is
- * written (reply_done_cb) or its connection dies (reply_closed_cb). evhttp
- * reads the next request on a connection only after the previous reply is
- * done, so a connection has at most one pending reply.
+ * Connection bookkeeping for the drain at shutdown. evhttp hides its
+ * connections, so we hand it each bufferevent (routes_bev_cb) and adopt
+ * the connection as soon as evhttp has built it around that bufferevent:
+ * conn_fresh_cb runs at the base's top priority, before any I/O of the
+ * new connection can free it. From then on the input buffer tells us when
+ * request bytes arrive, dispatch and on_complete bracket the reply, and
+ * the close callback ends the record. A linear list is fine for the
+ * handful of clients a stub has.
  */
-static void
-pending_add(struct stub *stub, struct evhttp_connection *evcon)
+int
+routes_init(struct stub *stub)
 {
-	struct evhttp_connection	**p;
-	size_t				  cap;
+	LIST_INIT(&stub->conns);
+	stub->fresh_ev = event_new(stub->base, -1, 0, conn_fresh_cb, stub);
+	if (stub->fresh_ev == NULL || event_priority_set(stub->fresh_ev, 0)) {
+		stub_log("%s: cannot set up the connection event", __func__);
+		return (-1);
+	}
+	evhttp_set_gencb(stub->http, routes_dispatch_cb, stub);
+	evhttp_set_bevcb(stub->http, routes_bev_cb, stub);
+	return (0);
+}
 
-	if (stub->npending == stub->pending_cap) {
-		cap = stub->pending_cap == 0 ? 16 : stub->pending_cap * 2;
-		p = reallocarray(stub->pending, cap, sizeof(*p));
-		if (p == NULL) {
+size_t
+routes_conns(struct stub *stub, long recent_ms, size_t *busy)
+{
+	struct conn	*c;
+	long long	 now = stub_now_ms();
+	size_t		 n;
+
+	/* Not yet adopted: nothing is known, so assume the worst. */
+	n = *busy = stub->nfresh;
+	LIST_FOREACH(c, &stub->conns, entry) {
+		n++;
+		if (c->partial || c->busy || now - c->active_ms < recent_ms)
+			(*busy)++;
+	}
+	return (n);
+}
+
+void
+routes_free(struct stub *stub)
+{
+	struct conn	*c;
+
+	while ((c = LIST_FIRST(&stub->conns)) != NULL) {
+		LIST_REMOVE(c, entry);
+		free(c);
+	}
+	free(stub->fresh);
+	stub->fresh = NULL;
+	stub->nfresh = stub->fresh_cap = 0;
+	if (stub->fresh_ev != NULL)
+		event_free(stub->fresh_ev);
+	stub->fresh_ev = NULL;
+}
+
+static struct bufferevent *
+routes_bev_cb(struct event_base *base, void *arg)
+{
+	struct stub		 *stub = arg;
+	struct bufferevent	 *bev, **p;
+	size_t			  cap;
+
+	if ((bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) ==
+	    NULL)
+		return (NULL);	/* evhttp makes its own; it goes untracked */
+	if (stub->nfresh == stub->fresh_cap) {
+		cap = stub->fresh_cap == 0 ? 16 : stub->fresh_cap * 2;
+		if ((p = reallocarray(stub->fresh, cap, sizeof(*p))) == NULL) {
 			stub_log("%s: out of memory", __func__);
 			abort();
 		}
-		stub->pending = p;
-		stub->pending_cap = cap;
+		stub->fresh = p;
+		stub->fresh_cap = cap;
 	}
-	stub->pending[stub->npending++] = evcon;
+	stub->fresh[stub->nfresh++] = bev;
+	event_active(stub->fresh_ev, EV_TIMEOUT, 0);
+	return (bev);
 }
 
 static void
-pending_remove(struct stub *stub, struct evhttp_connection *evcon)
+conn_fresh_cb(evutil_socket_t fd, short what, void *arg)
 {
-	size_t	 i;
+	struct stub		*stub = arg;
+	struct evbuffer		*input;
+	struct conn		*c;
+	void			*evcon;
+	size_t			 i;
 
-	for (i = 0; i < stub->npending; i++) {
-		if (stub->pending[i] == evcon) {
-			stub->pending[i] = stub->pending[--stub->npending];
-			return;
+	(void)fd;
+	(void)what;
+	for (i = 0; i < stub->nfresh; i++) {
+		/* evhttp's callback argument is the connection itself. */
+		bufferevent_getcb(stub->fresh[i], NULL, NULL, NULL, &evcon);
+		if (evcon == NULL)
+			continue;
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			stub_log("%s: out of memory", __func__);
+			abort();
 		}
+		c->evcon = evcon;
+		c->active_ms = stub_now_ms();
+		input = bufferevent_get_input(stub->fresh[i]);
+		c->partial = evbuffer_get_length(input) > 0;
+		if ((c->input_cb = evbuffer_add_cb(input, conn_input_cb, c)) ==
+		    NULL) {
+			stub_log("%s: out of memory", __func__);
+			abort();
+		}
+		evhttp_connection_set_closecb(c->evcon, conn_closed_cb, c);
+		LIST_INSERT_HEAD(&stub->conns, c, entry);
+	}
+	stub->nfresh = 0;
+}
+
+static void
+conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)buf;
+	if (info->n_added > 0) {
+		c->partial = 1;
+		c->active_ms = stub_now_ms();
 	}
 }
 
 static void
-reply_done_cb(struct evhttp_request *req, void *arg)
+conn_closed_cb(struct evhttp_connection *evcon, void *arg)
 {
-	pending_remove(arg, evhttp_request_get_connection(req));
+	struct conn		*c = arg;
+	struct bufferevent	*bev;
+
+	if ((bev = evhttp_connection_get_bufferevent(evcon)) != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_input(bev),
+		    c->input_cb);
+	LIST_REMOVE(c, entry);
+	free(c);
+}
+
+static struct conn *
+conn_find(struct stub *stub, struct evhttp_connection *evcon)
+{
+	struct conn	*c;
+
+	LIST_FOREACH(c, &stub->conns, entry) {
+		if (c->evcon == evcon)
+			return (c);
+	}
+	return (NULL);
 }
 
 static void
-reply_closed_cb(struct evhttp_connection *evcon, void *arg)
+conn_done_cb(struct evhttp_request *req, void *arg)
 {
-	pending_remove(arg, evcon);
+	struct conn	*c = arg;
+
+	(void)req;
+	c->busy = 0;
+	c->active_ms = stub_now_ms();
 }
 
 /* The one place that sends; `body` (may be NULL) is freed here. */
@@ -238,6 +361,7 @@ reply(struct stub *stub, struct evhttp_request *req, int status,
 {
 	struct evkeyvalq		*h = evhttp_request_get_output_headers(req);
 	struct evhttp_connection	*evcon;
+	struct conn			*c;
 
 	if (body != NULL && type != NULL)
 		evhttp_add_header(h, "Content-Type", type);
@@ -249,10 +373,10 @@ reply(struct stub *stub, struct evhttp_request *req, int status,
 	 */
 	if (stub->draining)
 		evhttp_add_header(h, "Connection", "close");
-	if ((evcon = evhttp_request_get_connection(req)) != NULL) {
-		pending_add(stub, evcon);
-		evhttp_connection_set_closecb(evcon, reply_closed_cb, stub);
-		evhttp_request_set_on_complete_cb(req, reply_done_cb, stub);
+	evcon = evhttp_request_get_connection(req);
+	if ((c = conn_find(stub, evcon)) != NULL) {
+		c->busy = 1;
+		evhttp_request_set_on_complete_cb(req, conn_done_cb, c);
 	}
 	evhttp_send_reply(req, status, NULL, body);
 	if (body != NULL)

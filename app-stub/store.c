@@ -25,6 +25,7 @@ struct store {
 	struct profile	*profiles;
 	size_t		 n;
 	size_t		 cap;
+	sqlite3_int64	 max_id;	/* no cached id is larger */
 };
 
 /*
@@ -186,17 +187,18 @@ store_cache_find(struct store *s, sqlite3_int64 id)
 /*
  * A stale cache can still hold an id that was deleted on disk and then
  * handed out again by SQLite; replace that entry instead of showing the
- * id twice.
+ * id twice. Ids above max_id, every row at load, skip the search.
  */
 static struct profile *
 store_cache_put(struct store *s, sqlite3_int64 id, const char *name,
     size_t len)
 {
-	struct profile	*p;
+	struct profile	*p = NULL;
 
 	if (name == NULL)
 		len = 0;
-	if ((p = store_cache_find(s, id)) != NULL)
+	if ((s->n > 0 && id <= s->max_id) &&
+	    (p = store_cache_find(s, id)) != NULL)
 		free(p->name);
 	else {
 		if (s->n == s->cap) {
@@ -206,6 +208,8 @@ store_cache_put(struct store *s, sqlite3_int64 id, const char *name,
 		}
 		p = &s->profiles[s->n++];
 		p->id = id;
+		if (s->n == 1 || id > s->max_id)
+			s->max_id = id;
 	}
 	p->name = store_xstrndup(name == NULL ? "" : name, len);
 	p->len = len;

@@ -38,6 +38,21 @@
 #define API_MAX_BODY		65536
 #define API_IDLE_SECONDS	10
 #define API_BACKLOG		128
+#define API_MAX_CONNECTIONS	256
+
+/*
+ * A client connection that has sent at least one request. libevent 2.1's
+ * evhttp has no connection limit of its own; we keep the cap over the
+ * connections we have seen, oldest activity first. A connection that
+ * never completes a request is closed by the 10 s idle timeout.
+ */
+struct api_conn {
+	struct api			*api;
+	struct evhttp_connection	*evcon;
+	uint64_t			 last_active;
+	TAILQ_ENTRY(api_conn)		 entry;
+};
+TAILQ_HEAD(api_conns, api_conn);
 
 struct api {
 	struct event_base	*base;
@@ -45,6 +60,8 @@ struct api {
 	struct child		*child;
 	struct evhttp		*http;
 	char			*socket_path;	/* ours to unlink */
+	struct api_conns	 conns;		/* oldest activity first */
+	int			 nconns;
 
 	/* The one operation that may run at a time. */
 	const char		*op;		/* route name, NULL when idle */
@@ -502,6 +519,66 @@ route_status(struct api_call *call)
 	reply_json(call->req, 200, j);
 }
 
+/* --- connections --- */
+
+static void
+conn_close_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct api_conn	*conn = arg;
+
+	TAILQ_REMOVE(&conn->api->conns, conn, entry);
+	conn->api->nconns--;
+	free(conn);
+}
+
+/* Is `conn` carrying the request of the running operation? */
+static int
+conn_is_busy(struct api *api, struct api_conn *conn)
+{
+	return (api->op_req != NULL &&
+	    evhttp_request_get_connection(api->op_req) == conn->evcon);
+}
+
+/*
+ * Note that `evcon` just sent a request (most recent last in the list).
+ * At the cap, close the connection that has been quiet longest, so that a
+ * fresh request is still answered at once.
+ */
+static void
+api_conn_seen(struct api *api, struct evhttp_connection *evcon)
+{
+	struct api_conn	*conn;
+
+	TAILQ_FOREACH(conn, &api->conns, entry)
+		if (conn->evcon == evcon)
+			break;
+	if (conn != NULL) {
+		TAILQ_REMOVE(&api->conns, conn, entry);
+		TAILQ_INSERT_TAIL(&api->conns, conn, entry);
+		conn->last_active = mono_ms();
+		return;
+	}
+	if (api->nconns >= API_MAX_CONNECTIONS) {
+		TAILQ_FOREACH(conn, &api->conns, entry) {
+			if (conn_is_busy(api, conn))
+				continue;
+			log_info("%d control connections: closing one idle for "
+			    "%llu ms", api->nconns, (unsigned long long)
+			    (mono_ms() - conn->last_active));
+			/* The close callback unlinks and frees `conn`. */
+			evhttp_connection_free(conn->evcon);
+			break;
+		}
+	}
+	conn = xcalloc(1, sizeof *conn);
+	conn->api = api;
+	conn->evcon = evcon;
+	conn->last_active = mono_ms();
+	TAILQ_INSERT_TAIL(&api->conns, conn, entry);
+	api->nconns++;
+	evhttp_connection_set_closecb(evcon, conn_close_cb, conn);
+}
+
 /* --- dispatch --- */
 
 static void
@@ -517,6 +594,7 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	memset(&call, 0, sizeof call);
 	call.api = api;
 	call.req = req;
+	api_conn_seen(api, evhttp_request_get_connection(req));
 	if (!api_peer_allowed(api, request_fd(req), &cred)) {
 		log_warnx("refused control request from pid %d uid %d gid %d",
 		    (int)cred.pid, (int)cred.uid, (int)cred.gid);
@@ -638,6 +716,7 @@ api_new(struct event_base *base, const struct config *config,
 	api->base = base;
 	api->config = config;
 	api->child = child;
+	TAILQ_INIT(&api->conns);
 	return (api);
 }
 

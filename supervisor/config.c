@@ -48,7 +48,7 @@ struct entry {
 	char			*value;
 	int			 line;
 	int			 bad;		/* reported: never applied */
-	const struct keydef	*def;		/* set by config_check() */
+	const struct keydef	*def;		/* set by check_entries() */
 	const char		*subkey;	/* key within def's section */
 };
 
@@ -369,8 +369,8 @@ socket_path_ok(struct build *b, const char *abs)
 	if (strlen(abs) <= SUN_PATH_MAX)
 		return (1);
 	(void)snprintf(b->whybuf, sizeof(b->whybuf), "a socket path of at "
-	    "most %zu bytes once made absolute ('%s' has %zu)", SUN_PATH_MAX,
-	    abs, strlen(abs));
+	    "most %zu bytes once made absolute (this one has %zu)",
+	    SUN_PATH_MAX, strlen(abs));
 	b->why = b->whybuf;
 	return (0);
 }
@@ -617,6 +617,17 @@ fail:
 	return (-1);
 }
 
+/* Forget a previous http:// value, as when an override says "notify". */
+static void
+ready_clear(struct config *cf)
+{
+	free(cf->ready_url);
+	free(cf->ready_host);
+	free(cf->ready_path);
+	cf->ready_url = cf->ready_host = cf->ready_path = NULL;
+	cf->ready_port = 0;
+}
+
 static int
 set_ready(struct build *b, const char *v)
 {
@@ -627,8 +638,9 @@ set_ready(struct build *b, const char *v)
 	int		 port;
 
 	if (strcmp(v, "none") == 0 || strcmp(v, "notify") == 0) {
+		ready_clear(cf);
 		cf->ready = strcmp(v, "none") == 0 ? READY_NONE : READY_NOTIFY;
-		goto unset_http;
+		return (0);
 	}
 	if (strncasecmp(v, "http://", 7) != 0)
 		goto fail;
@@ -657,9 +669,7 @@ set_ready(struct build *b, const char *v)
 	if (rest[strcspn(rest, " \t\r\n")] != '\0')
 		goto fail;
 
-	free(cf->ready_url);
-	free(cf->ready_host);
-	free(cf->ready_path);
+	ready_clear(cf);
 	cf->ready = READY_HTTP;
 	cf->ready_url = xstrdup(v);
 	cf->ready_host = host;
@@ -671,13 +681,6 @@ set_ready(struct build *b, const char *v)
 	else
 		cf->ready_path = xstrdup(rest);
 	free(portstr);
-	return (0);
-unset_http:
-	free(cf->ready_url);
-	free(cf->ready_host);
-	free(cf->ready_path);
-	cf->ready_url = cf->ready_host = cf->ready_path = NULL;
-	cf->ready_port = 0;
 	return (0);
 fail:
 	free(host);
@@ -1043,6 +1046,24 @@ reader_cb(char *str, int num, void *arg)
 	return (str);
 }
 
+/*
+ * The length of a continuation line's value without its inline comment:
+ * inih 55 strips those from "key = value" lines but not from
+ * continuation lines, and a value should not depend on which it is.
+ */
+static size_t
+value_len(const char *v)
+{
+	size_t	 i;
+
+	for (i = 1; v[0] != '\0' && v[i] != '\0'; i++)
+		if (v[i] == ';' && (v[i - 1] == ' ' || v[i - 1] == '\t'))
+			break;
+	while (i > 0 && (v[i - 1] == ' ' || v[i - 1] == '\t'))
+		i--;
+	return (v[0] == '\0' ? 0 : i);
+}
+
 static int
 handler_cb(void *arg, const char *section, const char *name,
     const char *value)
@@ -1057,7 +1078,8 @@ handler_cb(void *arg, const char *section, const char *name,
 		/* A long value may go on over indented lines. */
 		if (r->last != -1) {
 			e = &r->ctx->entries[r->last];
-			xasprintf(&joined, "%s %s", e->value, value);
+			xasprintf(&joined, "%s %.*s", e->value,
+			    (int)value_len(value), value);
 			free(e->value);
 			e->value = joined;
 		}
