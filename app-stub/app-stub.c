@@ -56,10 +56,9 @@
 #define MAX_HEADERS	(8 * 1024)
 #define IDLE_TIMEOUT_S	10
 #define DRAIN_TICK_MS	1
-#ifndef DRAIN_RECENT_MS
-#define DRAIN_RECENT_MS	25
-#endif
-#define DRAIN_MAX_MS	5000
+#define DRAIN_RECENT_MS	25	/* a kept-alive client's next request */
+#define DRAIN_STALL_MS	1000	/* a request that stopped arriving */
+#define DRAIN_MAX_MS	5000	/* a reply the client does not read */
 
 struct listener {
 	struct evhttp_bound_socket	*bound;
@@ -490,7 +489,7 @@ app_signal_cb(evutil_socket_t sig, short what, void *arg)
 		evhttp_del_accept_socket(stub->http, app->listeners[i].bound);
 	app->nlisteners = 0;
 	/* The common case, nobody connected: stop at once. */
-	if (routes_conns(stub, DRAIN_RECENT_MS, &busy) == 0) {
+	if (routes_conns(stub, DRAIN_RECENT_MS, DRAIN_STALL_MS, &busy) == 0) {
 		event_base_loopexit(stub->base, NULL);
 		return;
 	}
@@ -500,11 +499,15 @@ app_signal_cb(evutil_socket_t sig, short what, void *arg)
 
 /*
  * Leave at the first tick with no request being received and no reply
- * being written. Waiting one tick at least gives request bytes already in
- * the kernel a loop iteration to be read. Connections kept alive by busy
- * clients bring one more request, are answered with "Connection: close"
- * and go away; idle ones are closed, as a keep-alive timeout would. Stuck
- * clients are given up on after DRAIN_MAX_MS.
+ * being written; one tick at least gives request bytes already in the
+ * kernel a loop iteration to be read. A kept-alive connection used in the
+ * last DRAIN_RECENT_MS is waited for too: a busy client sends its next
+ * request within that time, gets it answered with "Connection: close" and
+ * reconnects to the listen socket, instead of having the connection shut
+ * under a request already sent. Connections idle for longer are closed,
+ * as a keep-alive timeout would. A request that stops arriving for
+ * DRAIN_STALL_MS, or a reply the client does not read, is given up on;
+ * the whole drain never lasts more than DRAIN_MAX_MS.
  */
 static void
 app_drain_cb(evutil_socket_t fd, short what, void *arg)
@@ -514,7 +517,8 @@ app_drain_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	(void)routes_conns(&app->stub, DRAIN_RECENT_MS, &busy);
+	(void)routes_conns(&app->stub, DRAIN_RECENT_MS,
+	    DRAIN_STALL_MS, &busy);
 	if (busy == 0) {
 		event_base_loopexit(app->stub.base, NULL);
 		return;

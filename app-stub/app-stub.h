@@ -114,11 +114,13 @@ int		 store_key_put(struct store *, const char *key, size_t klen,
  */
 int	routes_init(struct stub *);
 /*
- * Number of open connections; *busy gets how many of them are receiving
- * a request, sending a reply, or were doing so less than `recent_ms` ago
- * (their client may be about to send the next request).
+ * Number of open connections; *busy gets how many of them are sending a
+ * reply, receiving a request whose bytes last came less than `stall_ms`
+ * ago, or were active less than `recent_ms` ago (their client may be
+ * about to send the next request).
  */
-size_t	routes_conns(struct stub *, long recent_ms, size_t *busy);
+size_t	routes_conns(struct stub *, long recent_ms, long stall_ms,
+	    size_t *busy);
 /* Release the bookkeeping; call after evhttp_free(). */
 void	routes_free(struct stub *);
 

@@ -192,12 +192,13 @@ route_rest(const struct route *r, const char *path)
 /*
  * Connection bookkeeping for the drain at shutdown. evhttp hides its
  * connections, so we hand it each bufferevent (routes_bev_cb) and adopt
- * the connection as soon as evhttp has built it around that bufferevent:
- * conn_fresh_cb runs at the base's top priority, before any I/O of the
- * new connection can free it. From then on the input buffer tells us when
- * request bytes arrive, dispatch and on_complete bracket the reply, and
- * the close callback ends the record. A linear list is fine for the
- * handful of clients a stub has.
+ * the connection once evhttp has built it around that bufferevent:
+ * conn_fresh_cb runs at the base's top priority, before the connection's
+ * I/O, and a reference held until then keeps the bufferevent valid even
+ * if evhttp has dropped the connection meanwhile. From then on the input
+ * buffer tells us when request bytes arrive, dispatch and on_complete
+ * bracket the reply, and the close callback ends the record. A linear
+ * list is fine for the handful of clients a stub has.
  */
 int
 routes_init(struct stub *stub)
@@ -214,17 +215,19 @@ routes_init(struct stub *stub)
 }
 
 size_t
-routes_conns(struct stub *stub, long recent_ms, size_t *busy)
+routes_conns(struct stub *stub, long recent_ms, long stall_ms, size_t *busy)
 {
 	struct conn	*c;
-	long long	 now = stub_now_ms();
+	long long	 idle;
 	size_t		 n;
 
 	/* Not yet adopted: nothing is known, so assume the worst. */
 	n = *busy = stub->nfresh;
 	LIST_FOREACH(c, &stub->conns, entry) {
 		n++;
-		if (c->partial || c->busy || now - c->active_ms < recent_ms)
+		idle = stub_now_ms() - c->active_ms;
+		if (c->busy || idle < recent_ms || (c->partial &&
+		    idle < stall_ms))
 			(*busy)++;
 	}
 	return (n);
@@ -234,11 +237,14 @@ void
 routes_free(struct stub *stub)
 {
 	struct conn	*c;
+	size_t		 i;
 
 	while ((c = LIST_FIRST(&stub->conns)) != NULL) {
 		LIST_REMOVE(c, entry);
 		free(c);
 	}
+	for (i = 0; i < stub->nfresh; i++)
+		bufferevent_decref(stub->fresh[i]);
 	free(stub->fresh);
 	stub->fresh = NULL;
 	stub->nfresh = stub->fresh_cap = 0;
@@ -266,6 +272,7 @@ routes_bev_cb(struct event_base *base, void *arg)
 		stub->fresh = p;
 		stub->fresh_cap = cap;
 	}
+	bufferevent_incref(bev);
 	stub->fresh[stub->nfresh++] = bev;
 	event_active(stub->fresh_ev, EV_TIMEOUT, 0);
 	return (bev);
@@ -283,10 +290,15 @@ conn_fresh_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	for (i = 0; i < stub->nfresh; i++) {
-		/* evhttp's callback argument is the connection itself. */
+		/*
+		 * evhttp's callback argument is the connection itself; NULL
+		 * means evhttp has already freed it.
+		 */
 		bufferevent_getcb(stub->fresh[i], NULL, NULL, NULL, &evcon);
-		if (evcon == NULL)
+		if (evcon == NULL) {
+			bufferevent_decref(stub->fresh[i]);
 			continue;
+		}
 		if ((c = calloc(1, sizeof(*c))) == NULL) {
 			stub_log("%s: out of memory", __func__);
 			abort();
@@ -302,6 +314,7 @@ conn_fresh_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		evhttp_connection_set_closecb(c->evcon, conn_closed_cb, c);
 		LIST_INSERT_HEAD(&stub->conns, c, entry);
+		bufferevent_decref(stub->fresh[i]);
 	}
 	stub->nfresh = 0;
 }
