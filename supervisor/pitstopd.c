@@ -24,6 +24,7 @@
 #include "child.h"
 #include "config.h"
 #include "log.h"
+#include "notify.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -33,6 +34,8 @@ struct daemon {
 	const char		*config_path;
 	struct child		*child;
 	struct api		*api;
+	struct notify		*notify;
+	char			*child_env[2];
 	struct event		*sig_term, *sig_int, *sig_hup, *sig_chld;
 	int			 lock_fd;
 	int			 stopping;
@@ -235,6 +238,10 @@ main(int argc, char *argv[])
 	daemon_signals(&d);
 	if ((d.child = child_new(d.base, d.config)) == NULL)
 		fatal("child_new");
+	if ((d.notify = notify_new(d.base, d.child)) == NULL)
+		fatal("cannot create the notify socket");
+	d.child_env[0] = notify_env(d.notify);
+	child_set_handoff(d.child, d.child_env, NULL, 0);
 	if (child_kill_leftover(d.child) == -1)
 		fatalx("an app left behind by a previous pitstopd survives");
 	d.api = api_new(d.base, d.config, d.child);
@@ -247,6 +254,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(d.base);
 
 	api_free(d.api);
+	notify_free(d.notify);
 	child_free(d.child);
 	event_free(d.sig_chld);
 	event_free(d.sig_hup);
