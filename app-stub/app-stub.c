@@ -120,7 +120,9 @@ stub_log(const char *fmt, ...)
 	if ((size_t)n > sizeof(buf) - 2)
 		n = (int)sizeof(buf) - 2;
 	buf[n++] = '\n';
-	(void)write(STDERR_FILENO, buf, (size_t)n);
+	if (write(STDERR_FILENO, buf, (size_t)n) == -1) {
+		/* Nowhere left to report it. */
+	}
 	errno = saved_errno;
 }
 
@@ -253,22 +255,23 @@ app_listen_fds(struct app *app)
 	int		 fd, type, on;
 	socklen_t	 len;
 
-	fds_s = getenv("LISTEN_FDS");
-	pid_s = getenv("LISTEN_PID");
-	if (fds_s == NULL)
+	if ((fds_s = getenv("LISTEN_FDS")) == NULL)
 		return (0);
-	errno = 0;
-	n = strtol(fds_s, &end, 10);
-	if (errno != 0 || *end != '\0' || n < 0 ||
-	    n > INT_MAX - LISTEN_FDS_START) {
-		stub_log("bad LISTEN_FDS: %s", fds_s);
-		return (-1);
-	}
+	/* Variables meant for another process (our parent) are not ours. */
+	pid_s = getenv("LISTEN_PID");
 	pid = pid_s == NULL ? 0 : strtol(pid_s, &end, 10);
 	if (pid_s == NULL || *end != '\0' || pid != (long)getpid()) {
 		stub_log("LISTEN_PID is %s, not %ld: ignoring LISTEN_FDS",
 		    pid_s == NULL ? "unset" : pid_s, (long)getpid());
 		n = 0;
+	} else {
+		errno = 0;
+		n = strtol(fds_s, &end, 10);
+		if (errno != 0 || *end != '\0' || n < 0 ||
+		    n > INT_MAX - LISTEN_FDS_START) {
+			stub_log("bad LISTEN_FDS: %s", fds_s);
+			return (-1);
+		}
 	}
 	(void)unsetenv("LISTEN_FDS");
 	(void)unsetenv("LISTEN_PID");

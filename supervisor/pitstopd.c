@@ -23,6 +23,7 @@
 #include "api.h"
 #include "child.h"
 #include "config.h"
+#include "listen.h"
 #include "log.h"
 #include "notify.h"
 #include "util.h"
@@ -35,7 +36,8 @@ struct daemon {
 	struct child		*child;
 	struct api		*api;
 	struct notify		*notify;
-	char			*child_env[2];
+	struct listeners	*listeners;
+	char			*child_env[4];
 	struct event		*sig_term, *sig_int, *sig_hup, *sig_chld;
 	int			 lock_fd;
 	int			 stopping;
@@ -141,6 +143,8 @@ daemon_reload_cb(evutil_socket_t sig, short what, void *arg)
 	    strcmp(cf->state_dir, d->config->state_dir) != 0)
 		log_warnx("socket and state_dir changes apply at the next "
 		    "start of pitstopd");
+	if (!listen_same(d->listeners, cf))
+		log_warnx("listen changes apply at the next start of pitstopd");
 	if (strcmp(cf->log, d->config->log) != 0 && log_open(cf->log) == -1)
 		log_warn("cannot open log %s", cf->log);
 	child_set_config(d->child, cf);
@@ -160,6 +164,29 @@ daemon_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 		child_reaped(d->child, pid, status);
+}
+
+/*
+ * What every app process inherits: the notify socket's address and the
+ * held listen sockets with their socket-activation variables.
+ */
+static void
+daemon_handoff(struct daemon *d)
+{
+	char		**lenv, *err = NULL;
+	const int	 *fds;
+	int		  n = 0, nfds;
+
+	if ((d->listeners = listen_open(d->config, &err)) == NULL)
+		fatalx("%s", err);
+	d->child_env[n++] = notify_env(d->notify);
+	if ((lenv = listen_env(d->listeners)) != NULL) {
+		d->child_env[n++] = lenv[0];
+		d->child_env[n++] = lenv[1];
+	}
+	d->child_env[n] = NULL;
+	fds = listen_fds(d->listeners, &nfds);
+	child_set_handoff(d->child, d->child_env, fds, nfds);
 }
 
 static void
@@ -240,8 +267,7 @@ main(int argc, char *argv[])
 		fatal("child_new");
 	if ((d.notify = notify_new(d.base, d.child)) == NULL)
 		fatal("cannot create the notify socket");
-	d.child_env[0] = notify_env(d.notify);
-	child_set_handoff(d.child, d.child_env, NULL, 0);
+	daemon_handoff(&d);
 	if (child_kill_leftover(d.child) == -1)
 		fatalx("an app left behind by a previous pitstopd survives");
 	d.api = api_new(d.base, d.config, d.child);
@@ -255,6 +281,7 @@ main(int argc, char *argv[])
 
 	api_free(d.api);
 	notify_free(d.notify);
+	listen_close(d.listeners);
 	child_free(d.child);
 	event_free(d.sig_chld);
 	event_free(d.sig_hup);
