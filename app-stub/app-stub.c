@@ -556,6 +556,7 @@ main(int argc, char *argv[])
 	};
 	struct app	*app;
 	struct timespec	 now;
+	sigset_t	 stop_sigs;
 	const char	*main_db, *keychain_db, *listen_addr = DEFAULT_LISTEN;
 	long		 ready_delay, exit_after;
 	int		 ch, n, rv = 1;
@@ -599,6 +600,14 @@ main(int argc, char *argv[])
 		exit(2);
 	}
 
+	/*
+	 * A stop asked for while we start up is held until the handlers are
+	 * in place, so it still ends in a clean close of the databases.
+	 */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
 	/* A client that hangs up mid-reply must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	event_set_log_callback(app_event_log_cb);
@@ -657,6 +666,7 @@ main(int argc, char *argv[])
 		stub_log("cannot set up events");
 		goto done;
 	}
+	sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
 	if (exit_after > 0)
 		app_timer(app->crash_ev, exit_after);
 	if (ready_delay > 0)

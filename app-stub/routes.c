@@ -1,9 +1,9 @@
 /*
  * routes: the stub's HTTP surface (SPEC §9). One table row per route plus
  * one function; the generic code here does method checks, 404/405, the
- * errno-to-status mapping and the connection bookkeeping that lets
- * app-stub.c drain replies at shutdown. Listening sockets and the event loop belong to
- * app-stub.c, the data to store.c.
+ * errno-to-status mapping, and the connection bookkeeping that lets
+ * app-stub.c drain requests at shutdown. Listening sockets and the event
+ * loop belong to app-stub.c, the data to store.c.
  */
 #include <sys/queue.h>
 
