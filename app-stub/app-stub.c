@@ -47,8 +47,8 @@
 
 #include "app-stub.h"
 
-#define USAGE \
-	"usage: app-stub [--main-db PATH] [--keychain-db PATH] [--listen ADDR]\n"
+#define USAGE	"usage: app-stub [--main-db PATH] [--keychain-db PATH] " \
+		"[--listen ADDR]\n"
 #define DEFAULT_LISTEN	"127.0.0.1:5001"
 #define LISTEN_BACKLOG	1024
 #define LISTEN_FDS_START 3

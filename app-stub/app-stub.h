@@ -39,9 +39,9 @@ struct conn {
 	LIST_ENTRY(conn)		 entry;
 	struct evhttp_connection	*evcon;
 	struct evbuffer_cb_entry	*input_cb;
-	int				 partial;	/* bytes since dispatch */
-	int				 busy;		/* reply being written */
-	long long			 active_ms;	/* last input or reply */
+	int				 partial;  /* input since dispatch */
+	int				 busy;	   /* reply being written */
+	long long			 active_ms; /* last input or reply */
 };
 
 /*
@@ -59,7 +59,7 @@ struct stub {
 
 	LIST_HEAD(, conn)		  conns;
 	struct event			 *fresh_ev;	/* adopts `fresh` */
-	struct bufferevent		**fresh;	/* accepted, not adopted */
+	struct bufferevent		**fresh;	/* not yet adopted */
 	size_t				  nfresh;
 	size_t				  fresh_cap;
 };

@@ -49,7 +49,7 @@ static void	route_profiles_list(struct stub *, struct evhttp_request *,
 		    const char *);
 static void	route_profiles_add(struct stub *, struct evhttp_request *,
 		    const char *);
-static void	route_profiles_delete(struct stub *, struct evhttp_request *,
+static void	route_profile_delete(struct stub *, struct evhttp_request *,
 		    const char *);
 static void	route_keychain_get(struct stub *, struct evhttp_request *,
 		    const char *);
@@ -58,13 +58,13 @@ static void	route_keychain_put(struct stub *, struct evhttp_request *,
 
 /* HEAD is served by the GET row; evhttp leaves the body out. */
 static const struct route routes[] = {
-	{ EVHTTP_REQ_GET,	"/",		ROUTE_EXACT,  route_index },
-	{ EVHTTP_REQ_GET,	"/healthz",	ROUTE_EXACT,  route_healthz },
-	{ EVHTTP_REQ_GET,	"/profiles",	ROUTE_EXACT,  route_profiles_list },
-	{ EVHTTP_REQ_POST,	"/profiles",	ROUTE_EXACT,  route_profiles_add },
-	{ EVHTTP_REQ_DELETE,	"/profiles/",	ROUTE_PREFIX, route_profiles_delete },
-	{ EVHTTP_REQ_GET,	"/keychain/",	ROUTE_PREFIX, route_keychain_get },
-	{ EVHTTP_REQ_PUT,	"/keychain/",	ROUTE_PREFIX, route_keychain_put },
+	{ EVHTTP_REQ_GET,    "/",	   ROUTE_EXACT,	 route_index },
+	{ EVHTTP_REQ_GET,    "/healthz",   ROUTE_EXACT,	 route_healthz },
+	{ EVHTTP_REQ_GET,    "/profiles",  ROUTE_EXACT,	 route_profiles_list },
+	{ EVHTTP_REQ_POST,   "/profiles",  ROUTE_EXACT,	 route_profiles_add },
+	{ EVHTTP_REQ_DELETE, "/profiles/", ROUTE_PREFIX, route_profile_delete },
+	{ EVHTTP_REQ_GET,    "/keychain/", ROUTE_PREFIX, route_keychain_get },
+	{ EVHTTP_REQ_PUT,    "/keychain/", ROUTE_PREFIX, route_keychain_put },
 };
 
 static const struct {
@@ -372,9 +372,11 @@ static void
 reply(struct stub *stub, struct evhttp_request *req, int status,
     const char *type, struct evbuffer *body)
 {
-	struct evkeyvalq		*h = evhttp_request_get_output_headers(req);
+	struct evkeyvalq		*h;
 	struct evhttp_connection	*evcon;
 	struct conn			*c;
+
+	h = evhttp_request_get_output_headers(req);
 
 	if (body != NULL && type != NULL)
 		evhttp_add_header(h, "Content-Type", type);
@@ -652,7 +654,7 @@ route_profiles_add(struct stub *stub, struct evhttp_request *req,
 }
 
 static void
-route_profiles_delete(struct stub *stub, struct evhttp_request *req,
+route_profile_delete(struct stub *stub, struct evhttp_request *req,
     const char *rest)
 {
 	sqlite3_int64	 id = 0;

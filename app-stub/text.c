@@ -100,7 +100,7 @@ text_json(struct evbuffer *b, const char *s, size_t len)
 				break;
 			}
 			if ((n = text_utf8_len(p, (size_t)(end - p))) == 0) {
-				/* Keep the output valid JSON whatever was stored. */
+				/* Valid JSON out, whatever was stored. */
 				evbuffer_add(b, "\\ufffd", 6);
 				break;
 			}
@@ -262,7 +262,7 @@ text_string(struct text_in *in, struct evbuffer *out)
 			if (cp >= 0xdc00 && cp <= 0xdfff)
 				return (-1);
 			if (cp >= 0xd800 && cp <= 0xdbff) {
-				/* A high surrogate must be followed by a low one. */
+				/* A high surrogate needs a low one next. */
 				if (in->end - in->p < 6 || in->p[0] != '\\' ||
 				    in->p[1] != 'u')
 					return (-1);

@@ -26,6 +26,7 @@
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
+#include "sdnotify.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -120,9 +121,27 @@ daemon_shutdown_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	d->stopping = 1;
+	sdnotify_stopping();
+	sdnotify_status("stopping the app and exiting");
 	log_notice("signal %d: stopping the app and exiting", (int)sig);
 	/* A running operation is superseded: shutdown wins. */
 	child_shutdown(d->child, daemon_stopped_cb, d);
+}
+
+/* Every app state change becomes the service manager's STATUS= line. */
+static void
+daemon_state_cb(void *arg, enum child_state state)
+{
+	struct daemon		*d = arg;
+	struct child_info	 info;
+
+	child_info(d->child, &info);
+	if (info.pid > 0)
+		sdnotify_status("app %s (pid %d), env %s",
+		    child_state_name(state), (int)info.pid, d->config->env);
+	else
+		sdnotify_status("app %s, env %s", child_state_name(state),
+		    d->config->env);
 }
 
 static void
@@ -132,11 +151,15 @@ daemon_reload_cb(evutil_socket_t sig, short what, void *arg)
 	struct config	*cf;
 
 	log_notice("SIGHUP: reloading %s", d->config_path);
+	sdnotify_reloading();
 	if (log_reopen() == -1)
 		log_warn("cannot reopen the log");
 	cf = daemon_load_config(d->config_path, d->config->env);
 	if (cf == NULL) {
 		log_warnx("keeping the previous configuration");
+		sdnotify_status("reload failed: %s is invalid; running on the "
+		    "previous configuration", d->config_path);
+		sdnotify_ready();
 		return;
 	}
 	if (strcmp(cf->socket, d->config->socket) != 0 ||
@@ -152,6 +175,21 @@ daemon_reload_cb(evutil_socket_t sig, short what, void *arg)
 	config_free(d->config);
 	d->config = cf;
 	log_info("configuration reloaded; app changes apply at its next start");
+	daemon_state_cb(d, child_state(d->child));
+	sdnotify_ready();
+}
+
+/*
+ * The first start has completed (ready, or failed): pitstopd is ready to
+ * be driven. A failing app must not hold up the service manager; its
+ * state shows in STATUS= and in `pitstop status`.
+ */
+static void
+daemon_first_start_cb(void *arg, int ok, const char *message)
+{
+	if (!ok)
+		log_warnx("the app did not start: %s", message);
+	sdnotify_ready();
 }
 
 /* pitstopd is a subreaper: reap every descendant, report the app's exit. */
@@ -263,6 +301,8 @@ main(int argc, char *argv[])
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	daemon_signals(&d);
+	if (sdnotify_init(d.base) == -1)
+		log_warn("sd_notify disabled");
 	if ((d.child = child_new(d.base, d.config)) == NULL)
 		fatal("child_new");
 	if ((d.notify = notify_new(d.base, d.child)) == NULL)
@@ -275,7 +315,8 @@ main(int argc, char *argv[])
 		fatal("cannot listen on %s", d.config->socket);
 	log_info("pitstopd %s: control socket %s, env %s", PITSTOP_VERSION,
 	    d.config->socket, d.config->env);
-	child_start(d.child, NULL, NULL);
+	child_set_state_cb(d.child, daemon_state_cb, &d);
+	child_start(d.child, daemon_first_start_cb, &d);
 
 	event_base_dispatch(d.base);
 
@@ -283,6 +324,7 @@ main(int argc, char *argv[])
 	notify_free(d.notify);
 	listen_close(d.listeners);
 	child_free(d.child);
+	sdnotify_free();
 	event_free(d.sig_chld);
 	event_free(d.sig_hup);
 	event_free(d.sig_int);
