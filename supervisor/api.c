@@ -27,10 +27,14 @@
 #include <event2/listener.h>
 
 #include "api.h"
+#include "backup.h"
 #include "child.h"
 #include "config.h"
+#include "hook.h"
+#include "job.h"
 #include "json.h"
 #include "log.h"
+#include "restore.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -58,6 +62,7 @@ struct api {
 	struct event_base	*base;
 	const struct config	*config;
 	struct child		*child;
+	struct restore		*restore;
 	struct evhttp		*http;
 	char			*socket_path;	/* ours to unlink */
 	struct api_conns	 conns;		/* oldest activity first */
@@ -67,6 +72,7 @@ struct api {
 	const char		*op;		/* route name, NULL when idle */
 	struct evhttp_request	*op_req;	/* NULL with wait=0 */
 	uint64_t		 op_started;
+	volatile double		 op_progress;	/* backup: the worker's */
 	char			*last_op;
 	int			 last_ok;
 	char			*last_message;
@@ -94,12 +100,18 @@ static void	route_status(struct api_call *);
 static void	route_start(struct api_call *);
 static void	route_stop(struct api_call *);
 static void	route_restart(struct api_call *);
+static void	route_backup(struct api_call *);
+static void	route_backups(struct api_call *);
+static void	route_restore(struct api_call *);
 
 static const struct route routes[] = {
 	{ EVHTTP_REQ_GET,  "GET",  "/v1/status",  "status",  route_status },
 	{ EVHTTP_REQ_POST, "POST", "/v1/start",   "start",   route_start },
 	{ EVHTTP_REQ_POST, "POST", "/v1/stop",    "stop",    route_stop },
 	{ EVHTTP_REQ_POST, "POST", "/v1/restart", "restart", route_restart },
+	{ EVHTTP_REQ_POST, "POST", "/v1/backup",  "backup",  route_backup },
+	{ EVHTTP_REQ_GET,  "GET",  "/v1/backups", "backups", route_backups },
+	{ EVHTTP_REQ_POST, "POST", "/v1/restore", "restore", route_restore },
 };
 #define NROUTES	((int)(sizeof routes / sizeof routes[0]))
 
@@ -134,6 +146,8 @@ errno_status(int err)
 		return (403);
 	case EBADMSG:
 		return (422);
+	case EEXIST:
+		return (409);
 	default:
 		return (500);
 	}
@@ -363,6 +377,7 @@ api_op_begin(struct api *api, struct evhttp_request *req, const char *name,
 	api->op = name;
 	api->op_req = wait ? req : NULL;
 	api->op_started = mono_ms();
+	api->op_progress = 0;
 	if (!wait)
 		reply_accepted(req, name);
 	return (0);
@@ -498,7 +513,8 @@ route_status(struct api_call *call)
 	if (api->op != NULL) {
 		json_obj_open(j, "operation");
 		json_str(j, "name", api->op);
-		json_double(j, "progress", 0);
+		json_double(j, "progress", strcmp(api->op, "restore") == 0 ?
+		    restore_progress(api->restore) : api->op_progress);
 		json_uint(j, "elapsed_ms", mono_ms() - api->op_started);
 		json_obj_close(j);
 	} else
@@ -517,6 +533,246 @@ route_status(struct api_call *call)
 	json_obj_close(j);
 	json_obj_close(j);
 	reply_json(call->req, 200, j);
+}
+
+/* --- backups and restore --- */
+
+/* A manual backup in flight: what the worker needs, and what it found. */
+struct backup_job {
+	struct api		*api;
+	char			*storedir;
+	char			*env;
+	struct backup_db	*dbs;	/* pointing into names and paths */
+	char			**names;
+	char			**paths;
+	int			 ndbs;
+	char			*id;
+	char			*err;
+	int			 err_errno;
+};
+
+static int
+backup_job_work(void *arg)
+{
+	struct backup_job	*bj = arg;
+
+	if (backup_take(bj->storedir, bj->env, "manual", bj->dbs, bj->ndbs,
+	    &bj->api->op_progress, &bj->id, &bj->err) == -1) {
+		bj->err_errno = errno;
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+backup_job_free(struct backup_job *bj)
+{
+	int	i;
+
+	for (i = 0; i < bj->ndbs; i++) {
+		free(bj->names[i]);
+		free(bj->paths[i]);
+	}
+	free(bj->names);
+	free(bj->paths);
+	free(bj->storedir);
+	free(bj->env);
+	free(bj->dbs);
+	free(bj->id);
+	free(bj->err);
+	free(bj);
+}
+
+/* post_backup runs once a generation is complete; it may fail alone. */
+static void
+api_post_backup(struct api *api, const char *storedir, const char *id)
+{
+	char	*env[3];
+
+	if (api->config->post_backup == NULL)
+		return;
+	xasprintf(&env[0], "PITSTOP_BACKUP_DIR=%s/%s", storedir, id);
+	xasprintf(&env[1], "PITSTOP_BACKUP_ID=%s", id);
+	env[2] = NULL;
+	(void)hook_run("post_backup", api->config->post_backup,
+	    api->config->dir, env);
+	free(env[0]);
+	free(env[1]);
+}
+
+static void
+backup_job_done(void *arg, int rv)
+{
+	struct backup_job	*bj = arg;
+	struct api		*api = bj->api;
+	struct evhttp_request	*req;
+	struct evbuffer		*buf;
+	char			*manifest = NULL;
+
+	if (rv == 0) {
+		log_info("backup %s taken", bj->id);
+		if (backup_retain(bj->storedir, api->config->backup_keep,
+		    api->config->backup_keep_safety) == -1)
+			log_warn("backup retention in %s", bj->storedir);
+		api_post_backup(api, bj->storedir, bj->id);
+		manifest = backup_manifest(bj->storedir, bj->id);
+	}
+	req = api_op_end(api, rv == 0, rv == 0 ? NULL : bj->err);
+	if (req != NULL && rv == 0 && manifest != NULL) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", "application/json");
+		buf = evbuffer_new();
+		evbuffer_add_printf(buf, "%s\n", manifest);
+		evhttp_send_reply(req, 201, reason_phrase(201), buf);
+		evbuffer_free(buf);
+	} else if (req != NULL)
+		reply_error(req, rv == 0 ? 500 : errno_status(bj->err_errno),
+		    "%s", rv == 0 ? "the backup was taken but its manifest "
+		    "cannot be read" : bj->err);
+	free(manifest);
+	backup_job_free(bj);
+}
+
+static void
+route_backup(struct api_call *call)
+{
+	struct api		*api = call->api;
+	const struct config	*cf = api->config;
+	struct backup_job	*bj;
+	int			 i;
+
+	if (cf->ndatabases == 0) {
+		reply_error(call->req, 400, "no [databases] are configured");
+		return;
+	}
+	if (api_op_begin(api, call->req, "backup", call_waits(call)) == -1)
+		return;
+	bj = xcalloc(1, sizeof *bj);
+	bj->api = api;
+	bj->storedir = restore_storedir(cf);
+	bj->env = xstrdup(cf->env);
+	bj->ndbs = cf->ndatabases;
+	bj->dbs = xcalloc((size_t)bj->ndbs, sizeof *bj->dbs);
+	bj->names = xcalloc((size_t)bj->ndbs, sizeof *bj->names);
+	bj->paths = xcalloc((size_t)bj->ndbs, sizeof *bj->paths);
+	/* Copies: a reload may free this config while the job runs. */
+	for (i = 0; i < bj->ndbs; i++) {
+		bj->dbs[i].name = bj->names[i] = xstrdup(cf->databases[i].name);
+		bj->dbs[i].path = bj->paths[i] = xstrdup(cf->databases[i].value);
+	}
+	log_info("backup requested");
+	if (job_start(api->base, backup_job_work, backup_job_done, bj) ==
+	    NULL) {
+		bj->err = xstrdup("cannot start the backup thread");
+		bj->err_errno = errno;
+		backup_job_done(bj, -1);
+	}
+}
+
+static void
+route_backups(struct api_call *call)
+{
+	struct api		*api = call->api;
+	struct backup_gen	*gens;
+	struct json		*j;
+	char			*storedir;
+	int			 i, n;
+
+	storedir = restore_storedir(api->config);
+	if (backup_list(storedir, &gens, &n) == -1) {
+		reply_error(call->req, 500, "cannot list %s: %s", storedir,
+		    strerror(errno));
+		free(storedir);
+		return;
+	}
+	j = json_new();
+	json_arr_open(j, NULL);
+	for (i = 0; i < n; i++) {
+		json_obj_open(j, NULL);
+		json_str(j, "id", gens[i].id);
+		json_str(j, "kind", gens[i].kind);
+		json_str(j, "created", gens[i].created);
+		json_str(j, "env", gens[i].env);
+		json_uint(j, "bytes", gens[i].bytes);
+		json_uint(j, "records", gens[i].records);
+		json_int(j, "files", gens[i].nfiles);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	reply_json(call->req, 200, j);
+	backup_gens_free(gens, n);
+	free(storedir);
+}
+
+static void
+api_restore_done(void *arg, const struct restore_result *res)
+{
+	struct api		*api = arg;
+	struct evhttp_request	*req;
+	struct json		*j;
+
+	req = api_op_end(api, res->status == 200, res->message);
+	if (req == NULL)
+		return;
+	if (res->status != 200 && !res->rolled_back) {
+		reply_error(req, res->status, "%s", res->message);
+		return;
+	}
+	j = json_new();
+	json_obj_open(j, NULL);
+	if (res->status != 200) {
+		json_str(j, "error", "failed");
+		json_str(j, "message", res->message);
+		json_bool(j, "rolled_back", 1);
+	}
+	json_str(j, "restored", res->restored);
+	json_str(j, "safety_backup", res->safety);
+	json_uint(j, "records", res->records);
+	json_uint(j, "downtime_ms", res->downtime_ms);
+	json_int(j, "pid", res->pid);
+	json_obj_close(j);
+	reply_json(req, res->status, j);
+}
+
+static void
+route_restore(struct api_call *call)
+{
+	struct api		*api = call->api;
+	const char		*id = call_arg(call, "id");
+	int			 wait = call_waits(call);
+	char			 idbuf[64];
+
+	if (id != NULL && (*id == '\0' || strlen(id) >= sizeof idbuf)) {
+		reply_error(call->req, 404, "no such backup: '%s'", id);
+		return;
+	}
+	/* call_arg's storage may not outlive the call: keep a copy. */
+	if (id != NULL) {
+		strcpy(idbuf, id);
+		id = idbuf;
+	}
+	if (api->op != NULL) {
+		reply_error(call->req, 409, "another operation is running: %s",
+		    api->op);
+		return;
+	}
+	if (restore_run(api->restore, id, api_restore_done, api) == -1) {
+		if (errno == ENOENT)
+			reply_error(call->req, 404, id == NULL ?
+			    "there is no backup to restore in env %s" :
+			    "no such backup in env %s: %s", api->config->env,
+			    id == NULL ? "" : id);
+		else if (errno == EEXIST)
+			reply_error(call->req, 409, "a previous restore's "
+			    "safety files are still next to the databases; "
+			    "see the log");
+		else
+			reply_error(call->req, errno_status(errno),
+			    "cannot restore: %s", strerror(errno));
+		return;
+	}
+	(void)api_op_begin(api, call->req, "restore", wait);
+	log_info("restore requested");
 }
 
 /* --- connections --- */
@@ -708,7 +964,7 @@ fail:
 
 struct api *
 api_new(struct event_base *base, const struct config *config,
-    struct child *child)
+    struct child *child, struct restore *restore)
 {
 	struct api	*api;
 
@@ -716,6 +972,7 @@ api_new(struct event_base *base, const struct config *config,
 	api->base = base;
 	api->config = config;
 	api->child = child;
+	api->restore = restore;
 	TAILQ_INIT(&api->conns);
 	return (api);
 }
@@ -773,4 +1030,10 @@ api_free(struct api *api)
 	free(api->last_op);
 	free(api->last_message);
 	free(api);
+}
+
+int
+api_busy(const struct api *api)
+{
+	return (api->op != NULL);
 }

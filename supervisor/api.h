@@ -11,6 +11,7 @@
 struct event_base;
 struct config;
 struct child;
+struct restore;
 struct api;
 
 /*
@@ -18,7 +19,9 @@ struct api;
  * both alive). Nothing listens until api_listen().
  */
 struct api	*api_new(struct event_base *, const struct config *,
-		    struct child *);
+		    struct child *, struct restore *);
+/* Non-zero while an operation runs (a reload must keep its config). */
+int		 api_busy(const struct api *);
 /* Use `config` from now on (after a reload; the socket stays). */
 void		 api_set_config(struct api *, const struct config *);
 /*

@@ -21,11 +21,13 @@
 #include <event2/event.h>
 
 #include "api.h"
+#include "backup.h"
 #include "child.h"
 #include "config.h"
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
+#include "restore.h"
 #include "sdnotify.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -36,6 +38,7 @@ struct daemon {
 	const char		*config_path;
 	struct child		*child;
 	struct api		*api;
+	struct restore		*restore;
 	struct notify		*notify;
 	struct listeners	*listeners;
 	char			*child_env[4];
@@ -172,6 +175,7 @@ daemon_reload_cb(evutil_socket_t sig, short what, void *arg)
 		log_warn("cannot open log %s", cf->log);
 	child_set_config(d->child, cf);
 	api_set_config(d->api, cf);
+	restore_set_config(d->restore, cf);
 	config_free(d->config);
 	d->config = cf;
 	log_info("configuration reloaded; app changes apply at its next start");
@@ -225,6 +229,25 @@ daemon_handoff(struct daemon *d)
 	d->child_env[n] = NULL;
 	fds = listen_fds(d->listeners, &nfds);
 	child_set_handoff(d->child, d->child_env, fds, nfds);
+}
+
+/*
+ * Before the app first starts: finish or undo a restore a crash
+ * interrupted, and drop incomplete backup generations.
+ */
+static void
+daemon_recover(struct daemon *d)
+{
+	char	*storedir;
+
+	d->restore = restore_new(d->base, d->config, d->child);
+	if (restore_recover(d->restore) == -1)
+		fatal("cannot recover the interrupted restore; the journal in "
+		    "%s says what was under way", d->config->state_dir);
+	storedir = restore_storedir(d->config);
+	if (backup_clean(storedir) == -1 && errno != ENOENT)
+		log_warn("cannot clean the backup store %s", storedir);
+	free(storedir);
 }
 
 static void
@@ -310,7 +333,8 @@ main(int argc, char *argv[])
 	daemon_handoff(&d);
 	if (child_kill_leftover(d.child) == -1)
 		fatalx("an app left behind by a previous pitstopd survives");
-	d.api = api_new(d.base, d.config, d.child);
+	daemon_recover(&d);
+	d.api = api_new(d.base, d.config, d.child, d.restore);
 	if (api_listen(d.api) == -1)
 		fatal("cannot listen on %s", d.config->socket);
 	log_info("pitstopd %s: control socket %s, env %s", PITSTOP_VERSION,
@@ -321,6 +345,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(d.base);
 
 	api_free(d.api);
+	restore_free(d.restore);
 	notify_free(d.notify);
 	listen_close(d.listeners);
 	child_free(d.child);

@@ -21,16 +21,15 @@ done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stub.XXXXXX") || exit 1
 pids=()
-pidfiles=()
 log="$tmp/stub.log"
 : >"$log"
 
+# Our children are in $pids; the stubs that hold.py forks are in its
+# status file.
 cleanup() {
-	local p f
-	for f in "${pidfiles[@]}"; do
-		[ -s "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
-	done
-	for p in "${pids[@]}"; do
+	local p
+	for p in "${pids[@]}" $(sed -n 's/^[0-9]* pid //p' \
+	    "$tmp/hold.status" 2>/dev/null); do
 		kill -KILL "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
@@ -51,12 +50,14 @@ pass() {
 }
 
 free_port() {
-	python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
+	python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0))
+print(s.getsockname()[1])'
 }
 
 # Expression over the JSON document `d` read from $body.
 json() {
-	printf '%s' "$body" | python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
+	printf '%s' "$body" |
+	    python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
 }
 
 # req METHOD PATH [curl args...]: sets $code and $body.
@@ -76,8 +77,8 @@ expect() {
 
 # Bounded polls: never a fixed sleep in place of a condition.
 wait_healthy() {
-	local pid=${1:-} i
-	for i in $(seq 100); do
+	local pid=${1:-}
+	for _ in $(seq 100); do
 		if curl -fsS --max-time 1 -o /dev/null \
 		    "http://127.0.0.1:$port/healthz" 2>/dev/null; then
 			return 0
@@ -90,16 +91,27 @@ wait_healthy() {
 	fail "no /healthz on port $port within 10 s"
 }
 
+# Polls every 10 ms: some steps race the stub's 1 s limit on a stalled
+# request.
+wait_file() {
+	for _ in $(seq 1000); do
+		[ -e "$1" ] && return 0
+		sleep 0.01
+	done
+	fail "no file $1 within 10 s"
+}
+
 wait_file_line() {
-	local file=$1 pattern=$2 i
-	for i in $(seq 100); do
+	local file=$1 pattern=$2
+	for _ in $(seq 1000); do
 		[ -f "$file" ] && grep -qx -- "$pattern" "$file" && return 0
-		sleep 0.1
+		sleep 0.01
 	done
 	fail "no line '$pattern' in $file within 10 s"
 }
 
-# A child that exited is a zombie until waited for; kill -0 still works.
+# An exited child stays a zombie until waited for, and kill -0 still
+# succeeds on it: read its state instead.
 alive() {
 	local state
 	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
@@ -108,8 +120,7 @@ alive() {
 
 # wait_exit PID: waits at most 10 s, sets $rc.
 wait_exit() {
-	local i
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		alive "$1" || break
 		sleep 0.1
 	done
@@ -120,7 +131,7 @@ wait_exit() {
 
 start_stub() {
 	"$APP_STUB" --main-db "$tmp/main.db" --keychain-db "$tmp/keychain.db" \
-	    --listen "127.0.0.1:$port" "$@" 2>>"$log" &
+	    --listen "127.0.0.1:$port" 2>>"$log" &
 	stub=$!
 	pids+=("$stub")
 	wait_healthy "$stub"
@@ -158,7 +169,6 @@ expect 200 "GET /healthz"
 
 req POST /profiles -d name=alice
 expect 201 "POST /profiles (form)"
-alice=$(json 'd["id"]')
 [ "$(json 'd["name"]')" = alice ] || fail "POST form: body $body"
 
 req POST /profiles -H 'Content-Type: application/json' \
@@ -237,8 +247,8 @@ esac
 # --- the stale cache, on purpose
 sqlite3 "$tmp/main.db" "INSERT INTO profiles(name) VALUES('carol')" ||
     fail "sqlite3 insert"
-[ "$(sqlite3 "$tmp/main.db" "SELECT count(*) FROM profiles WHERE name = 'carol'")" = 1 ] ||
-    fail "the row is not on disk"
+n=$(sqlite3 "$tmp/main.db" "SELECT count(*) FROM profiles WHERE name = 'carol'")
+[ "$n" = 1 ] || fail "the row is not on disk"
 req GET /profiles
 [ "$(names)" = alice,bob ] ||
     fail "a row inserted behind the stub's back is visible: $body"
@@ -257,7 +267,65 @@ req GET /profiles
 pass "a new process sees the row"
 req GET /keychain/token
 expect 200 "the keychain survives a restart"
-stop_stub
+
+# --- SIGTERM with a request under way: the client has sent half a PUT on
+# a kept-alive connection; the rest follows the signal and is answered.
+cat >"$tmp/inflight.py" <<'PY'
+import os, socket, sys, time
+
+port, go, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+c = socket.create_connection(("127.0.0.1", port), timeout=10)
+f = c.makefile("rb")
+
+def response():
+    status = f.readline().decode().split()[1]
+    headers = {}
+    while True:
+        line = f.readline().decode().strip()
+        if not line:
+            break
+        k, v = line.split(":", 1)
+        headers[k.strip().lower()] = v.strip()
+    f.read(int(headers.get("content-length", "0")))
+    return status, headers
+
+# A whole request first, so the connection is surely accepted.
+c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+response()
+c.sendall(b"PUT /keychain/late HTTP/1.1\r\nHost: x\r\n"
+          b"Content-Length: 10\r\n\r\n12345")
+open(out + ".sent", "w").close()
+for _ in range(1000):
+    if os.path.exists(go):
+        break
+    time.sleep(0.01)
+try:
+    c.sendall(b"67890")
+    status, headers = response()
+    result = "%s %s" % (status, headers.get("connection", "-"))
+except Exception as e:
+    result = "error %r" % e
+with open(out + ".tmp", "w") as o:
+    o.write(result + "\n")
+os.rename(out + ".tmp", out)
+PY
+python3 "$tmp/inflight.py" "$port" "$tmp/inflight.go" "$tmp/inflight.out" \
+    2>>"$log" &
+pids+=("$!")
+wait_file "$tmp/inflight.out.sent"
+kill -TERM "$stub"
+# The rest of the request goes out once the stub is surely stopping.
+wait_file_line "$log" "app-stub\[$stub\]: .*: stopping"
+: >"$tmp/inflight.go"
+wait_file "$tmp/inflight.out"
+[ "$(cat "$tmp/inflight.out")" = "200 close" ] ||
+    fail "request under way at SIGTERM: got $(cat "$tmp/inflight.out")"
+pass "a request under way at SIGTERM is answered, with Connection: close"
+wait_exit "$stub"
+[ "$rc" = 0 ] || fail "SIGTERM with a request under way: exit status $rc"
+late=$(sqlite3 "$tmp/keychain.db" "SELECT value FROM keychain WHERE key='late'")
+[ "$late" = 1234567890 ] || fail "the late PUT is not in the database: '$late'"
+pass "SIGTERM with a request under way: exit 0, the write is kept"
 
 # --- a VACUUM INTO copy is in rollback-journal mode; the stub runs it in WAL
 sqlite3 "$tmp/main.db" "VACUUM INTO '$tmp/vacuum.db'" || fail "VACUUM INTO"
@@ -318,17 +386,15 @@ for run in range(runs):
     _, st = os.waitpid(pid, 0)
     status("%d exit %d" % (run, os.waitstatus_to_exitcode(st)))
 EOF
-LATER_DELAY_MS=300 python3 "$tmp/hold.py" "$tmp/hold.port" "$tmp/hold.status" 2 \
-    "$APP_STUB" --main-db "$tmp/main.db" --keychain-db "$tmp/keychain.db" \
+LATER_DELAY_MS=300 python3 "$tmp/hold.py" "$tmp/hold.port" "$tmp/hold.status" \
+    2 "$APP_STUB" --main-db "$tmp/main.db" --keychain-db "$tmp/keychain.db" \
     --listen 127.0.0.1:1 2>>"$log" &
-pids+=("$!")
 hold=$!
+pids+=("$hold")
 wait_file_line "$tmp/hold.port" '[0-9][0-9]*'
 port=$(cat "$tmp/hold.port")
 wait_file_line "$tmp/hold.status" '0 pid [0-9]*'
 first=$(sed -n 's/^0 pid //p' "$tmp/hold.status")
-echo "$first" >"$tmp/first.pid"
-pidfiles+=("$tmp/first.pid")
 wait_healthy
 req GET /healthz
 [ "$(json 'd["pid"]')" = "$first" ] ||
@@ -345,8 +411,6 @@ req GET /healthz
 expect 200 "a request during the restart is answered"
 wait_file_line "$tmp/hold.status" '1 pid [0-9]*'
 second=$(sed -n 's/^1 pid //p' "$tmp/hold.status")
-echo "$second" >"$tmp/second.pid"
-pidfiles+=("$tmp/second.pid")
 [ "$(json 'd["pid"]')" = "$second" ] ||
     fail "after the restart: served by $body, not by $second"
 pass "the held socket survived the first stub's exit"
