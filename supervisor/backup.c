@@ -108,7 +108,7 @@ struct gen_file {
 };
 
 static int __attribute__((format(printf, 3, 4)))
-fail(char **msg, int error, const char *fmt, ...)
+failf(char **msg, int error, const char *fmt, ...)
 {
 	char	 buf[1024];
 	va_list	 ap;
@@ -567,9 +567,9 @@ gen_reserve(const char *storedir, char id[BACKUP_ID_LEN + 1],
 	    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm) !=
 	    BACKUP_STAMP_LEN ||
 	    strftime(created, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return (fail(msg, EINVAL, "the system clock is out of range"));
+		return (failf(msg, EINVAL, "the system clock is out of range"));
 	if (mkdir_p(storedir, 0700) == -1)
-		return (fail(msg, errno, "cannot create %s: %s", storedir,
+		return (failf(msg, errno, "cannot create %s: %s", storedir,
 		    strerror(errno)));
 	for (seq = gen_next_seq(storedir, stamp); seq <= BACKUP_SEQ_MAX;
 	    seq++) {
@@ -580,10 +580,10 @@ gen_reserve(const char *storedir, char id[BACKUP_ID_LEN + 1],
 		free(*gdir);
 		*gdir = NULL;
 		if (errno != EEXIST)
-			return (fail(msg, errno, "cannot create %s/%s: %s",
+			return (failf(msg, errno, "cannot create %s/%s: %s",
 			    storedir, id, strerror(errno)));
 	}
-	return (fail(msg, EAGAIN, "too many backups within one second"));
+	return (failf(msg, EAGAIN, "too many backups within one second"));
 }
 
 static int
@@ -593,22 +593,22 @@ gen_args(const char *storedir, const char *env, const char *kind,
 	int	 i, j;
 
 	if (storedir == NULL || *storedir == '\0' || env == NULL)
-		return (fail(msg, EINVAL, "no backup directory or environment"));
+		return (failf(msg, EINVAL, "no backup directory or environment"));
 	if (!kind_valid(kind))
-		return (fail(msg, EINVAL, "unknown backup kind \"%s\"",
+		return (failf(msg, EINVAL, "unknown backup kind \"%s\"",
 		    kind == NULL ? "" : kind));
 	if (dbs == NULL || n < 1)
-		return (fail(msg, EINVAL, "no databases to back up"));
+		return (failf(msg, EINVAL, "no databases to back up"));
 	for (i = 0; i < n; i++) {
 		if (!name_valid(dbs[i].name))
-			return (fail(msg, EINVAL, "invalid database name \"%s\"",
+			return (failf(msg, EINVAL, "invalid database name \"%s\"",
 			    dbs[i].name == NULL ? "" : dbs[i].name));
 		if (dbs[i].path == NULL || *dbs[i].path == '\0')
-			return (fail(msg, EINVAL, "database %s has no path",
+			return (failf(msg, EINVAL, "database %s has no path",
 			    dbs[i].name));
 		for (j = 0; j < i; j++)
 			if (strcmp(dbs[i].name, dbs[j].name) == 0)
-				return (fail(msg, EINVAL,
+				return (failf(msg, EINVAL,
 				    "database %s is named twice", dbs[i].name));
 	}
 	return (0);
@@ -815,8 +815,9 @@ file_inspect(struct gen_file *f, const char *check, int count, char **why)
 	sqlite3_close(db);
 	return (0);
 fail:
-	xasprintf(why, "%s", db != NULL ? sqlite3_errmsg(db) :
-	    sqlite3_errstr(rc));
+	xasprintf(why, "%s%s%s", check != NULL ? check : "",
+	    check != NULL ? " failed: " : "",
+	    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 	errno = sqlite_errno(db, rc);
 	if (st != NULL)
 		sqlite3_finalize(st);
@@ -855,7 +856,7 @@ source_begin(struct gen_file *f, char **msg)
 		goto fail;
 	return (0);
 fail:
-	return (fail(msg, sqlite_errno(f->sdb, rc),
+	return (failf(msg, sqlite_errno(f->sdb, rc),
 	    "cannot read database %s (%s): %s", f->name, f->src,
 	    f->sdb != NULL ? sqlite3_errmsg(f->sdb) : sqlite3_errstr(rc)));
 }
@@ -885,17 +886,17 @@ source_copy(struct gen_file *f, struct progress *pr, uint64_t done,
 	sqlite3_backup	*b = NULL;
 	sqlite3		*dst = NULL;
 	uint64_t	 deadline = 0;
-	int		 rc, pages, left;
+	int		 rc, rc2, pages, left;
 
 	rc = sqlite3_open_v2(f->path, &dst, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK ||
 	    (rc = db_exec(dst, "PRAGMA journal_mode = OFF")) != SQLITE_OK ||
 	    (rc = db_exec(dst, "PRAGMA synchronous = OFF")) != SQLITE_OK)
-		goto fail_dst;
+		goto fail;
 	if ((b = sqlite3_backup_init(dst, "main", f->sdb, "main")) == NULL) {
 		rc = sqlite3_errcode(dst);
-		goto fail_dst;
+		goto fail;
 	}
 	for (;;) {
 		rc = sqlite3_backup_step(b, BACKUP_STEP_PAGES);
@@ -923,25 +924,20 @@ source_copy(struct gen_file *f, struct progress *pr, uint64_t done,
 			break;
 		sleep_ms(BACKUP_RETRY_MS);
 	}
-	if (rc != SQLITE_DONE) {
-		(void)sqlite3_backup_finish(b);
-		goto fail_src;
-	}
-	if ((rc = sqlite3_backup_finish(b)) != SQLITE_OK)
-		goto fail_dst;
+	/* finish() leaves a step's error, from either side, on `dst`. */
+	if ((rc2 = sqlite3_backup_finish(b)) != SQLITE_OK && rc == SQLITE_DONE)
+		rc = rc2;
+	if (rc != SQLITE_DONE)
+		goto fail;
 	source_end(f);
 	/* Nothing is pending: synchronous=OFF, and file_hash() fsyncs. */
 	sqlite3_close(dst);
 	return (0);
-fail_src:
-	(void)fail(msg, sqlite_errno(f->sdb, rc), "copy of database %s (%s) "
-	    "failed: %s", f->name, f->src, sqlite3_errstr(rc));
-	sqlite3_close(dst);
-	return (-1);
-fail_dst:
-	(void)fail(msg, sqlite_errno(dst, rc), "cannot write the copy of %s "
-	    "(%s): %s", f->name, f->path,
-	    dst != NULL ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+fail:
+	(void)failf(msg, sqlite_errno(dst, rc), "cannot copy database %s "
+	    "(%s) to %s: %s", f->name, f->src, f->path, dst != NULL &&
+	    sqlite3_errcode(dst) != SQLITE_OK ? sqlite3_errmsg(dst) :
+	    sqlite3_errstr(rc));
 	sqlite3_close(dst);
 	return (-1);
 }
@@ -993,14 +989,14 @@ gen_publish(const char *storedir, const char *gdir, const char *id,
 
 	if (fsync_dir(gdir) == -1) {
 		json_free(j);
-		return (fail(msg, errno, "cannot sync %s: %s", gdir,
+		return (failf(msg, errno, "cannot sync %s: %s", gdir,
 		    strerror(errno)));
 	}
 	xasprintf(&path, "%s/%s", gdir, BACKUP_MANIFEST);
 	rv = write_file_atomic(path, json_text(j), json_len(j), 0600, 1);
 	json_free(j);
 	if (rv == -1) {
-		(void)fail(msg, errno, "cannot write %s: %s", path,
+		(void)failf(msg, errno, "cannot write %s: %s", path,
 		    strerror(errno));
 		free(path);
 		return (-1);
@@ -1011,7 +1007,7 @@ gen_publish(const char *storedir, const char *gdir, const char *id,
 	 * failure anyway, since it may not survive a power cut.
 	 */
 	if (fsync_dir(storedir) == -1 || fsync_parent(storedir) == -1)
-		return (fail(msg, errno, "cannot sync %s: %s", storedir,
+		return (failf(msg, errno, "cannot sync %s: %s", storedir,
 		    strerror(errno)));
 	return (0);
 }
@@ -1065,12 +1061,12 @@ backup_take(const char *storedir, const char *env, const char *kind,
 		lo = BACKUP_COPY_SHARE + step * i;
 		if (file_hash(&f[i], f[i].path, 1, &pr, lo,
 		    lo + step / 4) == -1) {
-			(void)fail(&msg, errno, "cannot read the copy of %s "
+			(void)failf(&msg, errno, "cannot read the copy of %s "
 			    "(%s): %s", f[i].name, f[i].path, strerror(errno));
 			goto fail;
 		}
 		if (file_inspect(&f[i], "integrity_check", 1, &why) == -1) {
-			(void)fail(&msg, errno, "the copy of database %s is "
+			(void)failf(&msg, errno, "the copy of database %s is "
 			    "damaged: %s", f[i].name, why);
 			goto fail;
 		}
@@ -1129,7 +1125,7 @@ adopt_settle(const struct gen_file *f, char **msg)
 			rc = db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
 	}
 	if (rc != SQLITE_OK) {
-		rv = fail(msg, sqlite_errno(db, rc), "cannot settle %s into "
+		rv = failf(msg, sqlite_errno(db, rc), "cannot settle %s into "
 		    "its database: %s", f->src, db != NULL ?
 		    sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);
@@ -1137,7 +1133,7 @@ adopt_settle(const struct gen_file *f, char **msg)
 	}
 	sqlite3_close(db);
 	if (stat(wal, &sb) == 0 && sb.st_size > 0)
-		rv = fail(msg, EBUSY, "%s still has a -wal; is it open "
+		rv = failf(msg, EBUSY, "%s still has a -wal; is it open "
 		    "elsewhere?", f->src);
 out:
 	free(wal);
@@ -1205,10 +1201,10 @@ adopt_place(struct gen_file *f, char **msg)
 	struct stat	 sb;
 
 	if (lstat(f->src, &sb) == -1)
-		return (fail(msg, errno, "cannot adopt %s: %s", f->src,
+		return (failf(msg, errno, "cannot adopt %s: %s", f->src,
 		    strerror(errno)));
 	if (!S_ISREG(sb.st_mode))
-		return (fail(msg, EINVAL, "cannot adopt %s: not a regular file",
+		return (failf(msg, EINVAL, "cannot adopt %s: not a regular file",
 		    f->src));
 	if (link(f->src, f->path) == 0) {
 		f->linked = 1;
@@ -1216,10 +1212,10 @@ adopt_place(struct gen_file *f, char **msg)
 	}
 	if (errno != EXDEV && errno != EPERM && errno != EMLINK &&
 	    errno != EOPNOTSUPP)
-		return (fail(msg, errno, "cannot link %s into %s: %s", f->src,
+		return (failf(msg, errno, "cannot link %s into %s: %s", f->src,
 		    f->path, strerror(errno)));
 	if (copy_file(f->src, f->path) == -1)
-		return (fail(msg, errno, "cannot copy %s to %s: %s", f->src,
+		return (failf(msg, errno, "cannot copy %s to %s: %s", f->src,
 		    f->path, strerror(errno)));
 	return (0);
 }
@@ -1271,7 +1267,7 @@ backup_adopt(const char *storedir, const char *env, const char *kind,
 			goto fail;
 	for (i = 0; i < n; i++) {
 		if (file_hash(&f[i], f[i].path, 1, &pr, 0, 0) == -1) {
-			(void)fail(&msg, errno, "cannot read %s: %s",
+			(void)failf(&msg, errno, "cannot read %s: %s",
 			    f[i].path, strerror(errno));
 			goto fail;
 		}
@@ -1371,38 +1367,38 @@ backup_verify(const char *storedir, const char *id,
 		*err = NULL;
 	progress_init(&pr, progress);
 	if (!id_valid(id)) {
-		(void)fail(&msg, ENOENT, "no backup \"%s\"", id == NULL ?
+		(void)failf(&msg, ENOENT, "no backup \"%s\"", id == NULL ?
 		    "" : id);
 		goto fail;
 	}
 	xasprintf(&gdir, "%s/%s", storedir, id);
 	if (stat(gdir, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
-		(void)fail(&msg, ENOENT, "no backup %s", id);
+		(void)failf(&msg, ENOENT, "no backup %s", id);
 		goto fail;
 	}
 	xasprintf(&path, "%s/%s", gdir, BACKUP_MANIFEST);
 	if ((text = manifest_read(path, &len)) == NULL) {
 		if (errno == ENOENT)
-			(void)fail(&msg, ENOENT, "backup %s has no %s", id,
+			(void)failf(&msg, ENOENT, "backup %s has no %s", id,
 			    BACKUP_MANIFEST);
 		else
-			(void)fail(&msg, EBADMSG, "backup %s: cannot read "
+			(void)failf(&msg, EBADMSG, "backup %s: cannot read "
 			    "%s: %s", id, BACKUP_MANIFEST, strerror(errno));
 		goto fail;
 	}
 	if ((root = json_parse(text, len, &jwhy)) == NULL) {
-		(void)fail(&msg, EBADMSG, "backup %s: %s is not valid JSON: "
+		(void)failf(&msg, EBADMSG, "backup %s: %s is not valid JSON: "
 		    "%s", id, BACKUP_MANIFEST, jwhy);
 		goto fail;
 	}
 	if ((mid = json_get_str(root, "id")) == NULL || strcmp(mid, id) != 0) {
-		(void)fail(&msg, EBADMSG, "backup %s: %s names another "
+		(void)failf(&msg, EBADMSG, "backup %s: %s names another "
 		    "backup", id, BACKUP_MANIFEST);
 		goto fail;
 	}
 	files = json_get(root, "files");
 	if (files == NULL || files->type != JSON_ARRAY || files->n == 0) {
-		(void)fail(&msg, EBADMSG, "backup %s: %s lists no files", id,
+		(void)failf(&msg, EBADMSG, "backup %s: %s lists no files", id,
 		    BACKUP_MANIFEST);
 		goto fail;
 	}
@@ -1413,19 +1409,19 @@ backup_verify(const char *storedir, const char *id,
 	/* Cheap checks first, so a missing file fails at once. */
 	for (i = 0; i < nf; i++) {
 		if (verify_entry(files->items[i], &x[i]) == -1) {
-			(void)fail(&msg, EBADMSG, "backup %s: entry %d of %s "
+			(void)failf(&msg, EBADMSG, "backup %s: entry %d of %s "
 			    "is malformed", id, i + 1, BACKUP_MANIFEST);
 			goto fail;
 		}
 		f[i].name = x[i].file;
 		xasprintf(&f[i].path, "%s/%s", gdir, x[i].file);
 		if (stat(f[i].path, &sb) == -1) {
-			(void)fail(&msg, EBADMSG, "backup %s: %s is missing",
+			(void)failf(&msg, EBADMSG, "backup %s: %s is missing",
 			    id, x[i].file);
 			goto fail;
 		}
 		if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != x[i].bytes) {
-			(void)fail(&msg, EBADMSG, "backup %s: %s has %jd bytes, "
+			(void)failf(&msg, EBADMSG, "backup %s: %s has %jd bytes, "
 			    "the manifest says %ju (size mismatch)", id,
 			    x[i].file, (intmax_t)sb.st_size,
 			    (uintmax_t)x[i].bytes);
@@ -1439,17 +1435,17 @@ backup_verify(const char *storedir, const char *id,
 		    (double)total : 1);
 		if (file_hash(&f[i], f[i].path, 0, &pr, lo,
 		    lo + VERIFY_HASH_SHARE * share) == -1) {
-			(void)fail(&msg, EBADMSG, "backup %s: cannot read %s: "
+			(void)failf(&msg, EBADMSG, "backup %s: cannot read %s: "
 			    "%s", id, x[i].file, strerror(errno));
 			goto fail;
 		}
 		if (f[i].bytes != x[i].bytes) {
-			(void)fail(&msg, EBADMSG, "backup %s: %s changed size "
+			(void)failf(&msg, EBADMSG, "backup %s: %s changed size "
 			    "while being read", id, x[i].file);
 			goto fail;
 		}
 		if (strcasecmp(f[i].hash, x[i].sum) != 0) {
-			(void)fail(&msg, EBADMSG, "backup %s: %s checksum "
+			(void)failf(&msg, EBADMSG, "backup %s: %s checksum "
 			    "mismatch (xxh3_128 %s, the manifest says %s)", id,
 			    x[i].file, f[i].hash, x[i].sum);
 			goto fail;
@@ -1457,7 +1453,7 @@ backup_verify(const char *storedir, const char *id,
 		/* An empty file is a valid, empty database. */
 		if (x[i].bytes > 0 &&
 		    memcmp(f[i].head, sqlite_magic, sizeof sqlite_magic) != 0) {
-			(void)fail(&msg, EBADMSG, "backup %s: %s is not an "
+			(void)failf(&msg, EBADMSG, "backup %s: %s is not an "
 			    "SQLite database (bad header)", id, x[i].file);
 			goto fail;
 		}
@@ -1465,12 +1461,12 @@ backup_verify(const char *storedir, const char *id,
 	}
 	for (i = 0, done = 0; i < nf; i++) {
 		if (file_inspect(&f[i], "quick_check", 0, &why) == -1) {
-			(void)fail(&msg, errno == ENOMEM ? ENOMEM : EBADMSG,
+			(void)failf(&msg, errno == ENOMEM ? ENOMEM : EBADMSG,
 			    "backup %s: %s: %s", id, x[i].file, why);
 			goto fail;
 		}
 		if (x[i].pages != -1 && f[i].page_count != x[i].pages) {
-			(void)fail(&msg, EBADMSG, "backup %s: %s has %jd pages, "
+			(void)failf(&msg, EBADMSG, "backup %s: %s has %jd pages, "
 			    "the manifest says %jd", id, x[i].file,
 			    (intmax_t)f[i].page_count, (intmax_t)x[i].pages);
 			goto fail;

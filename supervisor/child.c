@@ -709,10 +709,14 @@ child_failed(struct child *c, int clean_exit, const char *why)
 	uint64_t		 now = mono_ms(), delay;
 	int			 i, n = 0;
 
-	child_complete(c, 0, why);
+	/*
+	 * Settle the next state first and complete the waiting operation
+	 * last: its callback may start another operation on us at once.
+	 */
 	if (cf->restart == RESTART_NEVER ||
 	    (cf->restart == RESTART_ON_FAILURE && clean_exit)) {
 		child_set_state(c, CHILD_STOPPED);
+		child_complete(c, 0, why);
 		return;
 	}
 	for (i = 0; i < c->nfailures; i++)
@@ -727,12 +731,13 @@ child_failed(struct child *c, int clean_exit, const char *why)
 		    "`pitstop start`", n,
 		    (unsigned long long)cf->start_limit_interval_ms / 1000);
 		child_set_state(c, CHILD_FAILED);
-		return;
+	} else {
+		delay = child_backoff_ms(c);
+		log_info("app restarts in %llu ms", (unsigned long long)delay);
+		child_set_state(c, CHILD_BACKOFF);
+		child_timer_set(c, delay);
 	}
-	delay = child_backoff_ms(c);
-	log_info("app restarts in %llu ms", (unsigned long long)delay);
-	child_set_state(c, CHILD_BACKOFF);
-	child_timer_set(c, delay);
+	child_complete(c, 0, why);
 }
 
 static void

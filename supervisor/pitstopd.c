@@ -23,6 +23,7 @@
 #include "api.h"
 #include "backup.h"
 #include "child.h"
+#include "hook.h"
 #include "config.h"
 #include "listen.h"
 #include "log.h"
@@ -204,8 +205,10 @@ daemon_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 	pid_t		 pid;
 	int		 status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		child_reaped(d->child, pid, status);
+		hook_reaped(pid, status);
+	}
 }
 
 /*

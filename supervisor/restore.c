@@ -90,14 +90,27 @@ struct restore {
 	void			*done_arg;
 };
 
+/*
+ * PITSTOP_FAILPOINT is "POINT" or "POINT:N" (die at the N-th time POINT is
+ * reached, for points passed once per database).
+ */
 void
 failpoint(const char *point)
 {
+	static int	 hits;
 	const char	*want = getenv("PITSTOP_FAILPOINT");
+	size_t		 len = strlen(point);
+	int		 nth = 1;
 
-	if (want == NULL || strcmp(want, point) != 0)
+	if (want == NULL || strncmp(want, point, len) != 0)
 		return;
-	log_warnx("failpoint %s: exiting abruptly", point);
+	if (want[len] == ':')
+		nth = atoi(want + len + 1);
+	else if (want[len] != '\0')
+		return;
+	if (++hits != nth)
+		return;
+	log_warnx("failpoint %s: exiting abruptly", want);
 	_exit(70);
 }
 

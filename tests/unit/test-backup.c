@@ -498,7 +498,7 @@ writer_case(const char *mode)
 	char			*copy;
 	long			 before, after;
 	int64_t			 rows;
-	int			 rv;
+	int			 i, rv;
 
 	ok(db_make(p, mode, "CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB);"
 	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
@@ -519,7 +519,9 @@ writer_case(const char *mode)
 	ok(rv == 0, "writer/%s: the take finishes under constant writes (%s)", mode,
 	    err ? err : "ok");
 	after = w.commits;
-	usleep(20000);
+	/* A writer blocked in rollback mode retries within its busy handler. */
+	for (i = 0; i < 5000 && w.commits <= after; i++)
+		usleep(1000);
 	w.stop = 1;
 	s.stop = 1;
 	pthread_join(wt, NULL);
