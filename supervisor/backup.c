@@ -13,8 +13,11 @@
  *
  *	1. reserve the ID by mkdir(<id>): atomic, so two takers (threads or
  *	   processes) never share an ID, and no later rename can collide;
- *	2. write every <name>.db into it and fsync each file;
- *	3. check each copy (integrity_check), hash it, count its rows;
+ *	2. write every <name>.db into it (backup API, or a hard link or
+ *	   copy for adopted files);
+ *	3. hash and fsync each file, then look into it through SQLite:
+ *	   integrity_check (takes only), page size and count, rows per
+ *	   table, all on the file in the store, never the live one;
  *	4. fsync the generation directory, so the files' names are durable
  *	   before anything refers to them;
  *	5. write manifest.json: temp file, fsync, rename, fsync the
@@ -77,7 +80,9 @@
 
 static const char	 sqlite_magic[16] = "SQLite format 3";
 
-static const char	*const backup_kinds[] = { "manual", "scheduled", "safety" };
+static const char	*const backup_kinds[] = {
+	"manual", "scheduled", "safety"
+};
 
 struct progress {
 	volatile double	*out;
@@ -95,8 +100,7 @@ struct gen_file {
 	const char		*src;		/* live or adopted file */
 	char			*path;		/* in the generation */
 	sqlite3			*sdb;		/* take: source connection */
-	int64_t			 src_pages;	/* take: pages in the snapshot */
-	int			 linked;	/* adopt: path shares src's inode */
+	int64_t			 src_pages;	/* take: snapshot size */
 	uint64_t		 bytes;
 	char			 hash[33];
 	unsigned char		 head[16];
@@ -593,7 +597,8 @@ gen_args(const char *storedir, const char *env, const char *kind,
 	int	 i, j;
 
 	if (storedir == NULL || *storedir == '\0' || env == NULL)
-		return (failf(msg, EINVAL, "no backup directory or environment"));
+		return (failf(msg, EINVAL,
+		    "no backup directory or environment"));
 	if (!kind_valid(kind))
 		return (failf(msg, EINVAL, "unknown backup kind \"%s\"",
 		    kind == NULL ? "" : kind));
@@ -601,7 +606,8 @@ gen_args(const char *storedir, const char *env, const char *kind,
 		return (failf(msg, EINVAL, "no databases to back up"));
 	for (i = 0; i < n; i++) {
 		if (!name_valid(dbs[i].name))
-			return (failf(msg, EINVAL, "invalid database name \"%s\"",
+			return (failf(msg, EINVAL,
+			    "invalid database name \"%s\"",
 			    dbs[i].name == NULL ? "" : dbs[i].name));
 		if (dbs[i].path == NULL || *dbs[i].path == '\0')
 			return (failf(msg, EINVAL, "database %s has no path",
@@ -793,12 +799,13 @@ file_inspect(struct gen_file *f, const char *check, int count, char **why)
 			 * may list many problems, a line each: the first
 			 * one makes a message of one line.
 			 */
-			if (row != NULL && strncmp(row, "***", 3) == 0 &&
+			if (row == NULL)
+				row = "no answer";
+			else if (strncmp(row, "***", 3) == 0 &&
 			    strchr(row, '\n') != NULL)
 				row = strchr(row, '\n') + 1;
 			xasprintf(why, "%s failed: %.*s", check,
-			    row == NULL ? 9 : (int)strcspn(row, "\n"),
-			    row == NULL ? "no answer" : row);
+			    (int)strcspn(row, "\n"), row);
 			sqlite3_finalize(st);
 			sqlite3_close(db);
 			errno = EBADMSG;
@@ -1038,8 +1045,10 @@ backup_take(const char *storedir, const char *env, const char *kind,
 	 * Pin every snapshot before copying any, so the databases are
 	 * captured as close together as possible. That is not atomic across
 	 * databases: SQLite commits are atomic per database only, and a
-	 * write may land between two BEGINs. Snapshots pinned, each
-	 * source is released as soon as its copy is done.
+	 * write may land between two BEGINs. Each source is released as
+	 * soon as its copy is done. In rollback-journal mode a database's
+	 * writers therefore wait from the first BEGIN to the end of its
+	 * own copy; in WAL mode they never wait.
 	 */
 	for (i = 0; i < ndb; i++) {
 		if (source_begin(&f[i], &msg) == -1)
@@ -1204,12 +1213,10 @@ adopt_place(struct gen_file *f, char **msg)
 		return (failf(msg, errno, "cannot adopt %s: %s", f->src,
 		    strerror(errno)));
 	if (!S_ISREG(sb.st_mode))
-		return (failf(msg, EINVAL, "cannot adopt %s: not a regular file",
-		    f->src));
-	if (link(f->src, f->path) == 0) {
-		f->linked = 1;
+		return (failf(msg, EINVAL,
+		    "cannot adopt %s: not a regular file", f->src));
+	if (link(f->src, f->path) == 0)
 		return (0);
-	}
 	if (errno != EXDEV && errno != EPERM && errno != EMLINK &&
 	    errno != EOPNOTSUPP)
 		return (failf(msg, errno, "cannot link %s into %s: %s", f->src,
@@ -1420,9 +1427,10 @@ backup_verify(const char *storedir, const char *id,
 			    id, x[i].file);
 			goto fail;
 		}
-		if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != x[i].bytes) {
-			(void)failf(&msg, EBADMSG, "backup %s: %s has %jd bytes, "
-			    "the manifest says %ju (size mismatch)", id,
+		if (!S_ISREG(sb.st_mode) ||
+		    (uint64_t)sb.st_size != x[i].bytes) {
+			(void)failf(&msg, EBADMSG, "backup %s: %s has %jd "
+			    "bytes, the manifest says %ju (size mismatch)", id,
 			    x[i].file, (intmax_t)sb.st_size,
 			    (uintmax_t)x[i].bytes);
 			goto fail;
@@ -1466,8 +1474,8 @@ backup_verify(const char *storedir, const char *id,
 			goto fail;
 		}
 		if (x[i].pages != -1 && f[i].page_count != x[i].pages) {
-			(void)failf(&msg, EBADMSG, "backup %s: %s has %jd pages, "
-			    "the manifest says %jd", id, x[i].file,
+			(void)failf(&msg, EBADMSG, "backup %s: %s has %jd "
+			    "pages, the manifest says %jd", id, x[i].file,
 			    (intmax_t)f[i].page_count, (intmax_t)x[i].pages);
 			goto fail;
 		}
@@ -1620,7 +1628,8 @@ backup_clean(const char *storedir)
 		errno = 0;
 		if ((de = readdir(d)) == NULL)
 			break;
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		names = xreallocarray(names, n + 1, sizeof *names);
 		names[n++] = xstrdup(de->d_name);

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -884,6 +885,109 @@ http_parse_body(const char *buf, size_t len, int eof,
 }
 
 /*
+ * Progress on a terminal: while a long request is pending, a second
+ * connection asks GET /v1/status every 200 ms, and once the operation has
+ * run for a second a bar is drawn on stderr. Never on a pipe or file, and
+ * never with --json.
+ */
+#define PROGRESS_POLL_MS	200
+#define PROGRESS_AFTER_MS	1000
+#define PROGRESS_WIDTH		30
+
+static const char	*progress_sock;	/* NULL: no progress bar */
+static struct timespec	 progress_start;
+static int		 progress_drawn;
+
+static int	http_read(int, struct http_response *, const char **);
+static void	http_response_free(struct http_response *);
+
+static long
+elapsed_ms(const struct timespec *since)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ((now.tv_sec - since->tv_sec) * 1000 +
+	    (now.tv_nsec - since->tv_nsec) / 1000000);
+}
+
+/* Ask for the running operation's progress; -1 when there is none. */
+static double
+progress_query(const char **name)
+{
+	static const char	 req[] = "GET /v1/status HTTP/1.1\r\n"
+	    "Host: localhost\r\nConnection: close\r\n\r\n";
+	static char		 opname[32];
+	struct http_response	 r;
+	struct json_value	*v = NULL;
+	const struct json_value	*op;
+	const char		*why, *sock = progress_sock;
+	double			 p = -1;
+	int			 fd;
+
+	progress_sock = NULL;	/* no progress bar for this request */
+	memset(&r, 0, sizeof r);
+	if ((fd = http_connect(sock)) != -1 &&
+	    http_send(fd, req, sizeof req - 1) == 0 &&
+	    http_read(fd, &r, &why) == 0 &&
+	    (v = json_parse(r.body, r.bodylen, &why)) != NULL &&
+	    (op = json_get(v, "operation")) != NULL &&
+	    json_get_num(op, "progress", &p) == 0 &&
+	    json_get_str(op, "name") != NULL) {
+		snprintf(opname, sizeof opname, "%s", json_get_str(op, "name"));
+		*name = opname;
+	}
+	json_value_free(v);
+	http_response_free(&r);
+	if (fd != -1)
+		close(fd);
+	progress_sock = sock;
+	return (p);
+}
+
+static void
+progress_tick(void)
+{
+	const char	*name = "";
+	double		 p;
+	int		 i, fill;
+
+	if (elapsed_ms(&progress_start) < PROGRESS_AFTER_MS)
+		return;
+	if ((p = progress_query(&name)) < 0)
+		return;
+	if (p > 1)
+		p = 1;
+	fill = (int)(p * PROGRESS_WIDTH);
+	fputs("\r[", stderr);
+	for (i = 0; i < PROGRESS_WIDTH; i++)
+		fputc(i < fill ? '#' : ' ', stderr);
+	fprintf(stderr, "] %3d%% %s ", (int)(p * 100), name);
+	fflush(stderr);
+	progress_drawn = 1;
+}
+
+static void
+progress_end(void)
+{
+	if (progress_drawn)
+		fprintf(stderr, "\r%*s\r", PROGRESS_WIDTH + 24, "");
+	progress_drawn = 0;
+}
+
+/* Wait until fd is readable, drawing progress meanwhile. */
+static void
+progress_wait(int fd)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+
+	if (progress_sock == NULL)
+		return;
+	while (poll(&pfd, 1, PROGRESS_POLL_MS) == 0)
+		progress_tick();
+}
+
+/*
  * Read one answer from fd into r. Returns 0, or -1 with *why set (a
  * malformed answer) or with *why NULL and errno set (a read error).
  * Interim 1xx answers are skipped.
@@ -930,6 +1034,7 @@ http_read(int fd, struct http_response *r, const char **why)
 			size *= 2;
 			buf = xreallocarray(buf, size, 1);
 		}
+		progress_wait(fd);
 		if ((n = read(fd, buf + len, size - len - 1)) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -1001,7 +1106,7 @@ run(const struct cmd *c, const char *arg, const char *sock)
 	const char		*why, *msg;
 	char			*req;
 	size_t			 i, len;
-	int			 fd, code = EXIT_FAILED;
+	int			 fd, rv, code = EXIT_FAILED;
 
 	memset(&r, 0, sizeof r);
 	if ((fd = http_connect(sock)) == -1) {
@@ -1023,7 +1128,14 @@ run(const struct cmd *c, const char *arg, const char *sock)
 		return (EXIT_UNREACHABLE);
 	}
 	free(req);
-	if (http_read(fd, &r, &why) == -1) {
+	if (!json_output && isatty(STDERR_FILENO)) {
+		progress_sock = sock;
+		clock_gettime(CLOCK_MONOTONIC, &progress_start);
+	}
+	rv = http_read(fd, &r, &why);
+	progress_end();
+	progress_sock = NULL;
+	if (rv == -1) {
 		if (why != NULL)
 			cli_warnx("bad answer from pitstopd: %s", why);
 		else

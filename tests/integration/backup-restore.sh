@@ -109,6 +109,15 @@ say "operations are serialized"
 sed -i 's|^\[databases\]|[environment]\nAPP_STUB_READY_DELAY_MS = 1500\n\n[databases]|' "$T/pitstop.ini"
 kill -HUP "$PITSTOPD_PID"
 wait_for 10 grep -q "configuration reloaded" "$T/pitstopd.log"
+if command -v script >/dev/null; then
+	script -qec "$PITSTOP -s $SOCK restore $id2" /dev/null > "$T/tty.out" 2>&1
+	check "on a terminal, a restore over a second draws a progress bar" \
+		grep -q '\] *[0-9]*% restore' "$T/tty.out"
+	check "and ends with the result" grep -q "restored *$id2" "$T/tty.out"
+fi
+P restore "$id2" > "$T/plain.out" 2>&1
+check "without a terminal there is no progress bar" \
+	sh -c "! grep -q '%' '$T/plain.out'"
 code=$(api_code POST "/v1/restore?id=$id2&wait=0")
 check "restore with wait=0 answers 202" test "$code" = 202
 check "a backup during it gets 409" test "$(api_code POST /v1/backup)" = 409

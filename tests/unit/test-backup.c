@@ -202,7 +202,8 @@ entries(const char *dir)
 	if ((d = opendir(dir)) == NULL)
 		return (-1);
 	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
 			n++;
 	closedir(d);
 	return (n);
@@ -246,7 +247,8 @@ static char *
 take_small(const char *kind)
 {
 	struct backup_db	 db;
-	char			*id = NULL, *err = NULL, *p = path_of("small.db");
+	char			*id = NULL, *err = NULL;
+	char			*p = path_of("small.db");
 
 	if (!exists(p))
 		(void)db_make(p, "wal", "CREATE TABLE t(x); "
@@ -326,7 +328,8 @@ t_take_two(void)
 	if (id == NULL)
 		goto out;
 	ok(backup_list(store, &gens, &n) == 0 && n == 1 &&
-	    strcmp(gens[0].id, id) == 0 && strcmp(gens[0].kind, "manual") == 0 &&
+	    strcmp(gens[0].id, id) == 0 &&
+	    strcmp(gens[0].kind, "manual") == 0 &&
 	    strcmp(gens[0].env, ENV) == 0 && gens[0].nfiles == 2 &&
 	    gens[0].records == 7 + 2 + 5 + 1,
 	    "take: listed with kind, env, 2 files and 15 records");
@@ -494,7 +497,8 @@ writer_case(const char *mode)
 	struct sampler		 s;
 	pthread_t		 wt, st;
 	volatile double		 prog = 0;
-	char			*p = path_of("busy.db"), *id = NULL, *err = NULL;
+	char			*p = path_of("busy.db");
+	char			*id = NULL, *err = NULL;
 	char			*copy;
 	long			 before, after;
 	int64_t			 rows;
@@ -516,8 +520,8 @@ writer_case(const char *mode)
 	db.path = p;
 	before = w.commits;
 	rv = backup_take(store, ENV, "manual", &db, 1, &prog, &id, &err);
-	ok(rv == 0, "writer/%s: the take finishes under constant writes (%s)", mode,
-	    err ? err : "ok");
+	ok(rv == 0, "writer/%s: the take finishes under constant writes "
+	    "(%s)", mode, err ? err : "ok");
 	after = w.commits;
 	/* A writer blocked in rollback mode retries within its busy handler. */
 	for (i = 0; i < 5000 && w.commits <= after; i++)
@@ -540,8 +544,8 @@ writer_case(const char *mode)
 		ok(rows >= 3000 && rows % 10 == 0, "writer/%s: the copy is a "
 		    "snapshot between transactions (%lld rows)", mode,
 		    (long long)rows);
-		ok(copy_scalar(copy, "SELECT count(*) FROM pragma_integrity_check"
-		    " WHERE integrity_check = 'ok'") == 1,
+		ok(copy_scalar(copy, "SELECT count(*) FROM "
+		    "pragma_integrity_check WHERE integrity_check = 'ok'") == 1,
 		    "writer/%s: the copy passes integrity_check", mode);
 		ok(backup_verify(store, id, NULL, NULL) == 0,
 		    "writer/%s: the generation verifies", mode);
@@ -635,7 +639,8 @@ t_find(void)
 	char		*id = take_small("manual"), *p, bad[64];
 	const char	*const rejects[] = {
 		"", "foo", "../x", ".", "..", "/etc/passwd",
-		"20200101T000000Z-0000", "20200101T000000Z-000", "manifest.json",
+		"20200101T000000Z-0000", "20200101T000000Z-000",
+		"manifest.json",
 	};
 	size_t		 i;
 	int		 rejected = 1;
@@ -705,7 +710,8 @@ take_pair(void)
 {
 	struct backup_db	 dbs[2];
 	char			*id = NULL, *err = NULL;
-	char			*a = path_of("v-main.db"), *b = path_of("v-key.db");
+	char			*a = path_of("v-main.db");
+	char			*b = path_of("v-key.db");
 
 	if (!exists(a)) {
 		(void)db_make(a, "wal", "CREATE TABLE t(x); "
@@ -851,7 +857,8 @@ t_retain(void)
 	ok(rv == 3,
 	    "retain: keep 2 + 1 removes m1, f1, f2 (%d)", rv);
 	ok(backup_list(store, &gens, &n) == 0 && n == 4 &&
-	    strcmp(gens[0].id, ids[6]) == 0 && strcmp(gens[1].id, ids[5]) == 0 &&
+	    strcmp(gens[0].id, ids[6]) == 0 &&
+	    strcmp(gens[1].id, ids[5]) == 0 &&
 	    strcmp(gens[2].id, ids[2]) == 0 && strcmp(gens[3].id, ids[1]) == 0,
 	    "retain: f3, m3, m2 and s1 (the newest scheduled) remain");
 	backup_gens_free(gens, n);
@@ -863,7 +870,8 @@ t_retain(void)
 	ok(rv == 1,
 	    "retain: keep 0 + 0 removes only m2 (%d)", rv);
 	ok(backup_list(store, &gens, &n) == 0 && n == 3 &&
-	    strcmp(gens[0].id, ids[6]) == 0 && strcmp(gens[1].id, ids[5]) == 0 &&
+	    strcmp(gens[0].id, ids[6]) == 0 &&
+	    strcmp(gens[1].id, ids[5]) == 0 &&
 	    strcmp(gens[2].id, ids[1]) == 0,
 	    "retain: the newest of each kind survives keep 0");
 	backup_gens_free(gens, n);
@@ -961,7 +969,8 @@ t_adopt(void)
 	    "adopt: the generation's file has no other link");
 	free(p);
 	rv = backup_verify(store, id, NULL, &err);
-	ok(rv == 0, "adopt: the safety generation verifies (%s)", err ? err : "ok");
+	ok(rv == 0, "adopt: the safety generation verifies (%s)",
+	    err ? err : "ok");
 	free(err);
 	err = NULL;
 	free(id);
@@ -978,8 +987,10 @@ t_adopt(void)
 		files[0].name = "main";
 		files[0].path = shm;
 		rv = backup_adopt(store, ENV, "safety", files, 1, &id, &err);
-		ok(rv == 0 && !exists(shm) && backup_verify(store, id, NULL, NULL) == 0,
-		    "adopt: across filesystems it copies (%s)", err ? err : "ok");
+		ok(rv == 0 && !exists(shm) &&
+		    backup_verify(store, id, NULL, NULL) == 0,
+		    "adopt: across filesystems it copies (%s)",
+		    err ? err : "ok");
 		rmdir(sdir);
 	}
 out:
@@ -994,7 +1005,8 @@ static void
 t_take_errors(void)
 {
 	struct backup_db	 dbs[2];
-	char			*id = NULL, *err = NULL, *p = path_of("gone.db");
+	char			*id = NULL, *err = NULL;
+	char			*p = path_of("gone.db");
 	char			*q = path_of("small.db");
 	size_t			 i;
 	int			 all = 1, rv;
