@@ -10,9 +10,6 @@ sed -i "s|^command = .*|command = $APP_STUB|; s|^ready = .*|ready = notify|" "$T
 sed -i "s|^directory = .|directory = .\nlisten = 127.0.0.1:$PORT|" "$T/pitstop.ini"
 sed -i 's|^main = main.db|main = data/main.db|; s|^keychain = keychain.db|keychain = data/keychain.db|' "$T/pitstop.ini"
 cat >> "$T/pitstop.ini" <<INI
-
-[backup]
-dir = backups
 keep = 3
 keep_safety = 2
 post_backup = sh -c 'echo "\$PITSTOP_BACKUP_ID \$PITSTOP_BACKUP_DIR" >> hook.out'

@@ -80,6 +80,9 @@ ${1:-}
 [databases]
 main = main.db
 keychain = keychain.db
+
+[backup]
+dir = backups
 INI
 }
 

@@ -24,7 +24,10 @@ check "pitstopd itself holds the listening socket" \
 	sh -c "ss -ltnp 2>/dev/null | grep ':$PORT ' | grep -q 'pid=$PITSTOPD_PID,' || \
 	       ! command -v ss >/dev/null"
 
-say "restarts under load fail no request"
+say "50 restarts and 20 restores under load fail no request"
+curl -s -d name=first "http://127.0.0.1:$PORT/profiles" >/dev/null
+gen=$(api POST /v1/backup | jget id)
+check "a generation to restore" test -n "$gen"
 python3 - "$PORT" "$T/stop" "$T/load.out" <<'PY' &
 import http.client, os, sys, threading
 port, stop, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -53,14 +56,25 @@ open(out, "w").write("%d %d %s\n" % (ok, fail, errors))
 PY
 load=$!
 PIDS="$PIDS $load"
-for i in $(seq 1 20); do
-	api POST /v1/restart >/dev/null || fail "restart $i failed"
+restarts=0 restores=0
+for i in $(seq 1 70); do
+	if [ $((i % 7)) -eq 0 ] || [ $((i % 7)) -eq 3 ]; then
+		code=$(api_code POST "/v1/restore?id=$gen")
+		[ "$code" = 200 ] || fail "restore $i answered $code"
+		restores=$((restores + 1))
+	else
+		code=$(api_code POST /v1/restart)
+		[ "$code" = 200 ] || fail "restart $i answered $code"
+		restarts=$((restarts + 1))
+	fi
 done
+say "$restarts restarts, $restores restores"
 touch "$T/stop"
 wait "$load"
 read -r nok nfail rest < "$T/load.out"
 say "requests: $nok ok, $nfail failed $rest"
 check "the load client made requests ($nok)" test "$nok" -gt 100
-check "no request failed during 20 restarts ($nfail)" test "$nfail" -eq 0
+check "no request failed during $restarts restarts and $restores restores ($nfail)" \
+	test "$nfail" -eq 0
 check "the app runs a new process" test "$(app_pid)" != "$pid"
 finish
