@@ -45,14 +45,16 @@
 #define API_MAX_CONNECTIONS	256
 
 /*
- * A client connection that has sent at least one request. libevent 2.1's
- * evhttp has no connection limit of its own; we keep the cap over the
- * connections we have seen, oldest activity first. A connection that
- * never completes a request is closed by the 10 s idle timeout.
+ * A client connection, from accept on. libevent 2.1's evhttp has neither
+ * a connection limit nor a hook when it frees a connection, so we create
+ * each connection's bufferevent ourselves (evhttp_set_bevcb) and hold a
+ * reference to it: when evhttp frees the connection, the bufferevent
+ * stays allocated with its callbacks cleared, which is how we tell, and
+ * our reference is dropped then (closing the socket).
  */
 struct api_conn {
 	struct api			*api;
-	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
 	uint64_t			 last_active;
 	TAILQ_ENTRY(api_conn)		 entry;
 };
@@ -67,6 +69,7 @@ struct api {
 	char			*socket_path;	/* ours to unlink */
 	struct api_conns	 conns;		/* oldest activity first */
 	int			 nconns;
+	struct event		*reap_timer;	/* while conns is not empty */
 
 	/* The one operation that may run at a time. */
 	const char		*op;		/* route name, NULL when idle */
@@ -777,62 +780,136 @@ route_restore(struct api_call *call)
 
 /* --- connections --- */
 
-static void
-conn_close_cb(struct evhttp_connection *evcon, void *arg)
-{
-	struct api_conn	*conn = arg;
+#define API_REAP_MS	100
 
-	TAILQ_REMOVE(&conn->api->conns, conn, entry);
-	conn->api->nconns--;
+/* Has evhttp freed this connection (bufferevent_free clears callbacks)? */
+static int
+conn_is_freed(struct api_conn *conn)
+{
+	bufferevent_data_cb	 r, w;
+	bufferevent_event_cb	 e;
+	void			*arg;
+
+	bufferevent_getcb(conn->bev, &r, &w, &e, &arg);
+	return (r == NULL && w == NULL && e == NULL);
+}
+
+static void
+conn_release(struct api *api, struct api_conn *conn)
+{
+	TAILQ_REMOVE(&api->conns, conn, entry);
+	api->nconns--;
+	bufferevent_decref(conn->bev);
 	free(conn);
+}
+
+/* Drop our reference to connections evhttp is done with. */
+static void
+api_reap(struct api *api)
+{
+	struct api_conn	*conn, *next;
+
+	for (conn = TAILQ_FIRST(&api->conns); conn != NULL; conn = next) {
+		next = TAILQ_NEXT(conn, entry);
+		if (conn_is_freed(conn))
+			conn_release(api, conn);
+	}
+}
+
+static void
+api_reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct api	*api = arg;
+	struct timeval	 tv = { 0, API_REAP_MS * 1000 };
+
+	api_reap(api);
+	if (!TAILQ_EMPTY(&api->conns))
+		evtimer_add(api->reap_timer, &tv);
 }
 
 /* Is `conn` carrying the request of the running operation? */
 static int
 conn_is_busy(struct api *api, struct api_conn *conn)
 {
-	return (api->op_req != NULL &&
-	    evhttp_request_get_connection(api->op_req) == conn->evcon);
+	struct evhttp_connection	*evcon;
+
+	if (api->op_req == NULL)
+		return (0);
+	evcon = evhttp_request_get_connection(api->op_req);
+	return (evcon != NULL &&
+	    evhttp_connection_get_bufferevent(evcon) == conn->bev);
 }
 
 /*
- * Note that `evcon` just sent a request (most recent last in the list).
  * At the cap, close the connection that has been quiet longest, so that a
- * fresh request is still answered at once.
+ * fresh request is still answered at once. Shutting its socket down makes
+ * evhttp see the end of the connection and free it in its usual way.
  */
 static void
-api_conn_seen(struct api *api, struct evhttp_connection *evcon)
+api_make_room(struct api *api)
 {
 	struct api_conn	*conn;
+	int		 fd;
 
-	TAILQ_FOREACH(conn, &api->conns, entry)
-		if (conn->evcon == evcon)
-			break;
-	if (conn != NULL) {
+	TAILQ_FOREACH(conn, &api->conns, entry) {
+		if (conn_is_freed(conn) || conn_is_busy(api, conn) ||
+		    (fd = bufferevent_getfd(conn->bev)) == -1)
+			continue;
+		log_info("%d control connections: closing one idle for %llu ms",
+		    api->nconns, (unsigned long long)(mono_ms() -
+		    conn->last_active));
+		(void)shutdown(fd, SHUT_RDWR);
+		/* Move it to the end so the next eviction picks another. */
 		TAILQ_REMOVE(&api->conns, conn, entry);
 		TAILQ_INSERT_TAIL(&api->conns, conn, entry);
-		conn->last_active = mono_ms();
 		return;
 	}
-	if (api->nconns >= API_MAX_CONNECTIONS) {
-		TAILQ_FOREACH(conn, &api->conns, entry) {
-			if (conn_is_busy(api, conn))
-				continue;
-			log_info("%d control connections: closing one idle for "
-			    "%llu ms", api->nconns, (unsigned long long)
-			    (mono_ms() - conn->last_active));
-			/* The close callback unlinks and frees `conn`. */
-			evhttp_connection_free(conn->evcon);
-			break;
-		}
-	}
+}
+
+static struct bufferevent *
+api_bev_cb(struct event_base *base, void *arg)
+{
+	struct api		*api = arg;
+	struct api_conn		*conn;
+	struct timeval		 tv = { 0, API_REAP_MS * 1000 };
+
+	api_reap(api);
+	if (api->nconns >= API_MAX_CONNECTIONS)
+		api_make_room(api);
 	conn = xcalloc(1, sizeof *conn);
+	conn->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (conn->bev == NULL) {
+		free(conn);
+		return (NULL);
+	}
+	bufferevent_incref(conn->bev);
 	conn->api = api;
-	conn->evcon = evcon;
 	conn->last_active = mono_ms();
 	TAILQ_INSERT_TAIL(&api->conns, conn, entry);
 	api->nconns++;
-	evhttp_connection_set_closecb(evcon, conn_close_cb, conn);
+	if (!evtimer_pending(api->reap_timer, NULL))
+		evtimer_add(api->reap_timer, &tv);
+	return (conn->bev);
+}
+
+/* A request arrived on `evcon`: it is the most recently active now. */
+static void
+api_conn_seen(struct api *api, struct evhttp_connection *evcon)
+{
+	struct bufferevent	*bev;
+	struct api_conn		*conn;
+
+	if (evcon == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL)
+		return;
+	TAILQ_FOREACH(conn, &api->conns, entry) {
+		if (conn->bev != bev)
+			continue;
+		conn->last_active = mono_ms();
+		TAILQ_REMOVE(&api->conns, conn, entry);
+		TAILQ_INSERT_TAIL(&api->conns, conn, entry);
+		return;
+	}
 }
 
 /* --- dispatch --- */
@@ -974,6 +1051,7 @@ api_new(struct event_base *base, const struct config *config,
 	api->child = child;
 	api->restore = restore;
 	TAILQ_INIT(&api->conns);
+	api->reap_timer = evtimer_new(base, api_reap_cb, api);
 	return (api);
 }
 
@@ -1009,6 +1087,7 @@ api_listen(struct api *api)
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_HEAD);
 	evhttp_set_gencb(api->http, api_request_cb, api);
+	evhttp_set_bevcb(api->http, api_bev_cb, api);
 	if (evhttp_bind_listener(api->http, lev) == NULL) {
 		evconnlistener_free(lev);
 		return (-1);
@@ -1023,6 +1102,11 @@ api_free(struct api *api)
 		return;
 	if (api->http != NULL)
 		evhttp_free(api->http);
+	/* evhttp freed every connection: drop our references. */
+	while (!TAILQ_EMPTY(&api->conns))
+		conn_release(api, TAILQ_FIRST(&api->conns));
+	if (api->reap_timer != NULL)
+		event_free(api->reap_timer);
 	if (api->socket_path != NULL) {
 		(void)unlink(api->socket_path);
 		free(api->socket_path);
