@@ -79,6 +79,10 @@ struct api {
 	char			*last_op;
 	int			 last_ok;
 	char			*last_message;
+
+	api_env_fn		 env_switch;
+	void			*env_arg;
+	char			*env_target;	/* during an env switch */
 };
 
 /* One request being handled: its arguments from the body or the query. */
@@ -106,6 +110,8 @@ static void	route_restart(struct api_call *);
 static void	route_backup(struct api_call *);
 static void	route_backups(struct api_call *);
 static void	route_restore(struct api_call *);
+static void	route_env_get(struct api_call *);
+static void	route_env_post(struct api_call *);
 
 static const struct route routes[] = {
 	{ EVHTTP_REQ_GET,  "GET",  "/v1/status",  "status",  route_status },
@@ -115,6 +121,8 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_POST, "POST", "/v1/backup",  "backup",  route_backup },
 	{ EVHTTP_REQ_GET,  "GET",  "/v1/backups", "backups", route_backups },
 	{ EVHTTP_REQ_POST, "POST", "/v1/restore", "restore", route_restore },
+	{ EVHTTP_REQ_GET,  "GET",  "/v1/env",     "env",     route_env_get },
+	{ EVHTTP_REQ_POST, "POST", "/v1/env",     "env-switch", route_env_post },
 };
 #define NROUTES	((int)(sizeof routes / sizeof routes[0]))
 
@@ -778,6 +786,113 @@ route_restore(struct api_call *call)
 	log_info("restore requested");
 }
 
+/* --- environments --- */
+
+static void
+reply_env(struct api *api, struct evhttp_request *req)
+{
+	const struct config	*cf = api->config;
+	struct json		*j = json_new();
+	struct child_info	 info;
+	int			 i;
+
+	child_info(api->child, &info);
+	json_obj_open(j, NULL);
+	json_str(j, "active", cf->env);
+	json_arr_open(j, "environments");
+	for (i = 0; i < cf->nenv_names; i++)
+		json_str(j, NULL, cf->env_names[i]);
+	json_arr_close(j);
+	if (info.pid > 0)
+		json_int(j, "pid", info.pid);
+	json_obj_close(j);
+	reply_json(req, 200, j);
+}
+
+static void
+route_env_get(struct api_call *call)
+{
+	reply_env(call->api, call->req);
+}
+
+static void
+env_started_cb(void *arg, int ok, const char *message)
+{
+	struct api		*api = arg;
+	struct evhttp_request	*req;
+
+	req = api_op_end(api, ok, message);
+	free(api->env_target);
+	api->env_target = NULL;
+	if (req == NULL)
+		return;
+	if (ok)
+		reply_env(api, req);
+	else
+		reply_error(req, 500, "switched to env %s, but the app did not "
+		    "start: %s", api->config->env, message);
+}
+
+static void
+env_stopped_cb(void *arg, int ok, const char *message)
+{
+	struct api	*api = arg;
+	char		*err = NULL;
+	struct evhttp_request	*req;
+
+	if (ok && api->env_switch(api->env_arg, api->env_target, &err) == 0) {
+		if (child_start(api->child, env_started_cb, api) == -1)
+			env_started_cb(api, 0, strerror(errno));
+		return;
+	}
+	/* Nothing changed: bring the app back on the old environment. */
+	child_start(api->child, NULL, NULL);
+	req = api_op_end(api, 0, err != NULL ? err : message);
+	if (req != NULL)
+		reply_error(req, 500, "cannot switch to env %s: %s",
+		    api->env_target, err != NULL ? err : message);
+	free(err);
+	free(api->env_target);
+	api->env_target = NULL;
+}
+
+static void
+route_env_post(struct api_call *call)
+{
+	struct api	*api = call->api;
+	const char	*name = call_arg(call, "name");
+
+	if (name == NULL || *name == '\0') {
+		reply_error(call->req, 400, "give the environment as name");
+		return;
+	}
+	if (!config_has_env(api->config, name)) {
+		reply_error(call->req, 404, "no such environment: %s", name);
+		return;
+	}
+	if (api->env_switch == NULL) {
+		reply_error(call->req, 503, "environments cannot be switched");
+		return;
+	}
+	if (strcmp(name, api->config->env) == 0 && api->op == NULL) {
+		reply_env(api, call->req);
+		return;
+	}
+	if (api_op_begin(api, call->req, "env", call_waits(call)) == -1)
+		return;
+	api->env_target = xstrdup(name);
+	log_info("switch to env %s requested", name);
+	if (child_stop(api->child, env_stopped_cb, api) == -1)
+		env_stopped_cb(api, 0, strerror(errno));
+}
+
+void
+api_set_env_switch(struct api *api, api_env_fn fn, void *arg)
+{
+	api->env_switch = fn;
+	api->env_arg = arg;
+}
+
 /* --- connections --- */
 
 #define API_REAP_MS	100
@@ -1113,6 +1228,7 @@ api_free(struct api *api)
 	}
 	free(api->last_op);
 	free(api->last_message);
+	free(api->env_target);
 	free(api);
 }
 

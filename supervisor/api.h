@@ -20,6 +20,12 @@ struct api;
  */
 struct api	*api_new(struct event_base *, const struct config *,
 		    struct child *, struct restore *);
+/*
+ * How an environment switch applies a new configuration (pitstopd owns
+ * the config): 0, or -1 with errno set and *err allocated.
+ */
+typedef int (*api_env_fn)(void *arg, const char *name, char **err);
+void		 api_set_env_switch(struct api *, api_env_fn, void *);
 /* Non-zero while an operation runs (a reload must keep its config). */
 int		 api_busy(const struct api *);
 /* Use `config` from now on (after a reload; the socket stays). */

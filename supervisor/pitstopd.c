@@ -148,6 +148,95 @@ daemon_state_cb(void *arg, enum child_state state)
 		    d->config->env);
 }
 
+/* Use `cf` from now on in every module; the old config is freed. */
+static void
+daemon_apply(struct daemon *d, struct config *cf)
+{
+	if (strcmp(cf->socket, d->config->socket) != 0 ||
+	    strcmp(cf->state_dir, d->config->state_dir) != 0)
+		log_warnx("socket and state_dir changes apply at the next "
+		    "start of pitstopd");
+	if (!listen_same(d->listeners, cf))
+		log_warnx("listen changes apply at the next start of pitstopd");
+	if (strcmp(cf->log, d->config->log) != 0 && log_open(cf->log) == -1)
+		log_warn("cannot open log %s", cf->log);
+	child_set_config(d->child, cf);
+	api_set_config(d->api, cf);
+	restore_set_config(d->restore, cf);
+	config_free(d->config);
+	d->config = cf;
+}
+
+static char *
+env_file(const struct config *cf)
+{
+	char	*path;
+
+	xasprintf(&path, "%s/env", cf->state_dir);
+	return (path);
+}
+
+/*
+ * Switch to environment `name` (the app is stopped by the caller): load
+ * the file with its overrides, remember the choice in state_dir/env so it
+ * survives a restart of pitstopd, and apply it. 0, or -1 with errno set
+ * and *err allocated.
+ */
+static int
+daemon_env_switch(void *arg, const char *name, char **err)
+{
+	struct daemon	*d = arg;
+	struct config	*cf;
+	char		*path, *line;
+	int		 rv;
+
+	if ((cf = config_load(d->config_path, name, err)) == NULL)
+		return (-1);
+	path = env_file(cf);
+	xasprintf(&line, "%s\n", name);
+	rv = write_file_atomic(path, line, strlen(line), 0600, 1);
+	free(line);
+	if (rv == -1) {
+		xasprintf(err, "cannot record the environment in %s: %s", path,
+		    strerror(errno));
+		free(path);
+		config_free(cf);
+		return (-1);
+	}
+	free(path);
+	log_notice("environment %s -> %s", d->config->env, name);
+	daemon_apply(d, cf);
+	daemon_state_cb(d, child_state(d->child));
+	return (0);
+}
+
+/* The environment pitstopd ran last, from state_dir/env, if any. */
+static void
+daemon_restore_env(struct daemon *d)
+{
+	struct config	*cf;
+	char		*path, *name;
+
+	path = env_file(d->config);
+	name = read_file(path, 256, NULL);
+	free(path);
+	if (name == NULL)
+		return;
+	name[strcspn(name, "\n")] = '\0';
+	if (strcmp(name, d->config->env) != 0) {
+		if (!config_has_env(d->config, name))
+			log_warnx("environment %s from state_dir/env is no longer "
+			    "in %s; using %s", name, d->config_path,
+			    d->config->env);
+		else if ((cf = daemon_load_config(d->config_path, name)) !=
+		    NULL) {
+			config_free(d->config);
+			d->config = cf;
+		}
+	}
+	free(name);
+}
+
 static void
 daemon_reload_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -166,19 +255,7 @@ daemon_reload_cb(evutil_socket_t sig, short what, void *arg)
 		sdnotify_ready();
 		return;
 	}
-	if (strcmp(cf->socket, d->config->socket) != 0 ||
-	    strcmp(cf->state_dir, d->config->state_dir) != 0)
-		log_warnx("socket and state_dir changes apply at the next "
-		    "start of pitstopd");
-	if (!listen_same(d->listeners, cf))
-		log_warnx("listen changes apply at the next start of pitstopd");
-	if (strcmp(cf->log, d->config->log) != 0 && log_open(cf->log) == -1)
-		log_warn("cannot open log %s", cf->log);
-	child_set_config(d->child, cf);
-	api_set_config(d->api, cf);
-	restore_set_config(d->restore, cf);
-	config_free(d->config);
-	d->config = cf;
+	daemon_apply(d, cf);
 	log_info("configuration reloaded; app changes apply at its next start");
 	daemon_state_cb(d, child_state(d->child));
 	sdnotify_ready();
@@ -317,6 +394,7 @@ main(int argc, char *argv[])
 		config_free(d.config);
 		return (0);
 	}
+	daemon_restore_env(&d);
 	if (log_open(d.config->log) == -1)
 		fatal("cannot open log %s", d.config->log);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
@@ -338,6 +416,7 @@ main(int argc, char *argv[])
 		fatalx("an app left behind by a previous pitstopd survives");
 	daemon_recover(&d);
 	d.api = api_new(d.base, d.config, d.child, d.restore);
+	api_set_env_switch(d.api, daemon_env_switch, &d);
 	if (api_listen(d.api) == -1)
 		fatal("cannot listen on %s", d.config->socket);
 	log_info("pitstopd %s: control socket %s, env %s", PITSTOP_VERSION,
