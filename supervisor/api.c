@@ -70,6 +70,7 @@ struct api {
 	struct api_conns	 conns;		/* oldest activity first */
 	int			 nconns;
 	struct event		*reap_timer;	/* while conns is not empty */
+	struct event		*schedule_timer; /* scheduled backups */
 
 	/* The one operation that may run at a time. */
 	const char		*op;		/* route name, NULL when idle */
@@ -557,6 +558,7 @@ struct backup_job {
 	char			**names;
 	char			**paths;
 	int			 ndbs;
+	const char		*kind;
 	char			*id;
 	char			*err;
 	int			 err_errno;
@@ -567,7 +569,7 @@ backup_job_work(void *arg)
 {
 	struct backup_job	*bj = arg;
 
-	if (backup_take(bj->storedir, bj->env, "manual", bj->dbs, bj->ndbs,
+	if (backup_take(bj->storedir, bj->env, bj->kind, bj->dbs, bj->ndbs,
 	    &bj->api->op_progress, &bj->id, &bj->err) == -1) {
 		bj->err_errno = errno;
 		return (-1);
@@ -644,22 +646,17 @@ backup_job_done(void *arg, int rv)
 	backup_job_free(bj);
 }
 
+/* Take a generation of `kind`; the caller has claimed the operation. */
 static void
-route_backup(struct api_call *call)
+api_backup_start(struct api *api, const char *kind)
 {
-	struct api		*api = call->api;
 	const struct config	*cf = api->config;
 	struct backup_job	*bj;
 	int			 i;
 
-	if (cf->ndatabases == 0) {
-		reply_error(call->req, 400, "no [databases] are configured");
-		return;
-	}
-	if (api_op_begin(api, call->req, "backup", call_waits(call)) == -1)
-		return;
 	bj = xcalloc(1, sizeof *bj);
 	bj->api = api;
+	bj->kind = kind;
 	bj->storedir = restore_storedir(cf);
 	bj->env = xstrdup(cf->env);
 	bj->ndbs = cf->ndatabases;
@@ -671,13 +668,65 @@ route_backup(struct api_call *call)
 		bj->dbs[i].name = bj->names[i] = xstrdup(cf->databases[i].name);
 		bj->dbs[i].path = bj->paths[i] = xstrdup(cf->databases[i].value);
 	}
-	log_info("backup requested");
+	log_info("%s backup started", kind);
 	if (job_start(api->base, backup_job_work, backup_job_done, bj) ==
 	    NULL) {
 		bj->err = xstrdup("cannot start the backup thread");
 		bj->err_errno = errno;
 		backup_job_done(bj, -1);
 	}
+}
+
+static void
+route_backup(struct api_call *call)
+{
+	struct api	*api = call->api;
+
+	if (api->config->ndatabases == 0) {
+		reply_error(call->req, 400, "no [databases] are configured");
+		return;
+	}
+	if (api_op_begin(api, call->req, "backup", call_waits(call)) == -1)
+		return;
+	api_backup_start(api, "manual");
+}
+
+/* Scheduled backups: every `interval`, unless another operation runs. */
+#define API_SCHEDULE_RETRY_MS	60000
+
+static void
+api_schedule_arm(struct api *api, uint64_t ms)
+{
+	struct timeval	tv;
+
+	evtimer_del(api->schedule_timer);
+	if (ms == 0)
+		return;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(api->schedule_timer, &tv);
+}
+
+static void
+api_schedule_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct api	*api = arg;
+	uint64_t	 interval = api->config->backup_interval_ms;
+
+	if (interval == 0 || api->config->ndatabases == 0)
+		return;
+	if (api->op != NULL) {
+		log_info("scheduled backup postponed: %s is running", api->op);
+		api_schedule_arm(api, interval < API_SCHEDULE_RETRY_MS ?
+		    interval : API_SCHEDULE_RETRY_MS);
+		return;
+	}
+	api->op = "backup";
+	api->op_req = NULL;
+	api->op_started = mono_ms();
+	api->op_progress = 0;
+	api_backup_start(api, "scheduled");
+	api_schedule_arm(api, interval);
 }
 
 static void
@@ -1167,13 +1216,20 @@ api_new(struct event_base *base, const struct config *config,
 	api->restore = restore;
 	TAILQ_INIT(&api->conns);
 	api->reap_timer = evtimer_new(base, api_reap_cb, api);
+	api->schedule_timer = evtimer_new(base, api_schedule_cb, api);
+	api_schedule_arm(api, config->backup_interval_ms);
 	return (api);
 }
 
 void
 api_set_config(struct api *api, const struct config *config)
 {
+	uint64_t	old = api->config->backup_interval_ms;
+
 	api->config = config;
+	/* A new interval starts counting now; an unchanged one keeps going. */
+	if (config->backup_interval_ms != old)
+		api_schedule_arm(api, config->backup_interval_ms);
 }
 
 int
@@ -1222,6 +1278,8 @@ api_free(struct api *api)
 		conn_release(api, TAILQ_FIRST(&api->conns));
 	if (api->reap_timer != NULL)
 		event_free(api->reap_timer);
+	if (api->schedule_timer != NULL)
+		event_free(api->schedule_timer);
 	if (api->socket_path != NULL) {
 		(void)unlink(api->socket_path);
 		free(api->socket_path);
