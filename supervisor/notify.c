@@ -61,7 +61,9 @@ notify_parse(const char *buf, size_t len, void (*ready)(void *),
 			status(arg, text);
 			understood++;
 		}
-		/* Other keys (STOPPING=1, MAINPID=, ...) are not ours to act on. */
+		else if (n == 10 && memcmp(line, "STOPPING=1", 10) == 0)
+			log_info("the app says it is stopping");
+		/* Other keys (MAINPID=, ERRNO=, ...) are not ours to act on. */
 	}
 	return (understood);
 }

@@ -24,6 +24,18 @@ check "pitstopd itself holds the listening socket" \
 	sh -c "ss -ltnp 2>/dev/null | grep ':$PORT ' | grep -q 'pid=$PITSTOPD_PID,' || \
 	       ! command -v ss >/dev/null"
 
+if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+	say "IPv6: a held [::1] socket"
+	kill -TERM "$PITSTOPD_PID"; wait "$PITSTOPD_PID"
+	sed -i "s|^listen = .*|listen = 127.0.0.1:$PORT [::1]:$PORT unix:app.sock|" "$T/pitstop.ini"
+	start_pitstopd
+	check "app running on three held sockets" wait_for 20 is_state running
+	check "it serves on [::1]" test "$(curl -s -g "http://[::1]:$PORT/healthz" | jget pid)" = "$(app_pid)"
+	check "LISTEN_FDS counts three" \
+		test "$(env_of "$(app_pid)" | sed -n 's/^LISTEN_FDS=//p')" = 3
+	pid=$(app_pid)
+fi
+
 say "50 restarts and 20 restores under load fail no request"
 curl -s -d name=first "http://127.0.0.1:$PORT/profiles" >/dev/null
 gen=$(api POST /v1/backup | jget id)
