@@ -127,6 +127,12 @@ done_ok() {
 }
 check "status shows the background restore finishing ok" wait_for 30 done_ok
 check "the app serves the restored data" test "$(names)" = "alice carol"
+say "a client that goes away does not cancel its restore"
+pid=$(app_pid)
+curl -s --max-time 0.3 --unix-socket "$SOCK" -X POST "http://localhost/v1/restore?id=$id2" >/dev/null
+check "the restore still finishes ok" wait_for 30 done_ok
+check "with a new app process" test "$(app_pid)" != "$pid"
+check "that serves" test "$(healthz_pid)" = "$(app_pid)"
 sed -i '/^\[environment\]$/d; /^APP_STUB_READY_DELAY_MS/d' "$T/pitstop.ini"
 
 say "a restored app that does not come up is rolled back"
