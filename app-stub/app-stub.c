@@ -4,7 +4,8 @@
  * it goes stale on purpose when its database is replaced underneath it.
  * This file owns the process: options, the event loop, listening sockets
  * (its own or handed over with LISTEN_FDS), sd_notify readiness, signals
- * and the drain at shutdown. Routes live in routes.c, data in store.c.
+ * and the drain at shutdown. Routes live in routes.c, data in store.c,
+ * the client of pitstopd's control socket ($PITSTOP_SOCKET) in control.c.
  *
  * usage: app-stub [--main-db PATH] [--keychain-db PATH] [--listen ADDR]
  *
@@ -13,11 +14,14 @@
  * LISTEN_FDS/LISTEN_PID hand over sockets. Exit status: 0 after a clean
  * stop, 1 on failure, 2 on a usage error, 3 from APP_STUB_EXIT_AFTER_MS.
  *
- * Test hooks, both in milliseconds and 0 (off) by default:
+ * Test hooks, all in milliseconds and 0 (off) by default:
  *   APP_STUB_READY_DELAY_MS  bind, then wait this long before accepting
  *                            and sending READY=1 (a slow starter).
  *   APP_STUB_EXIT_AFTER_MS   this long after start, exit with status 3
  *                            without closing anything (a crash).
+ *   APP_STUB_CONTROL_TIMEOUT_MS  give pitstopd this long to answer an
+ *                            /explicit-* request instead of the defaults
+ *                            (60 s for a backup, 10 s for a restore).
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -510,7 +514,8 @@ app_signal_cb(evutil_socket_t sig, short what, void *arg)
  * under a request already sent. Connections idle for longer are closed,
  * as a keep-alive timeout would. A request that stops arriving for
  * DRAIN_STALL_MS, or a reply the client does not read, is given up on;
- * the whole drain never lasts more than DRAIN_MAX_MS.
+ * the whole drain never lasts more than DRAIN_MAX_MS (plus one tick to
+ * answer requests still waiting on pitstopd).
  */
 static void
 app_drain_cb(evutil_socket_t fd, short what, void *arg)
@@ -527,6 +532,14 @@ app_drain_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (stub_now_ms() - app->drain_start >= DRAIN_MAX_MS) {
+		/*
+		 * Requests still waiting on pitstopd get a 503 rather than a
+		 * closed connection: one more tick lets those answers go out.
+		 */
+		if (routes_stop(&app->stub) > 0) {
+			app_timer(app->drain_ev, DRAIN_TICK_MS);
+			return;
+		}
 		stub_log("giving up on %zu unfinished requests", busy);
 		event_base_loopexit(app->stub.base, NULL);
 		return;
@@ -558,7 +571,7 @@ main(int argc, char *argv[])
 	struct timespec	 now;
 	sigset_t	 stop_sigs;
 	const char	*main_db, *keychain_db, *listen_addr = DEFAULT_LISTEN;
-	long		 ready_delay, exit_after;
+	long		 ready_delay, exit_after, control_timeout;
 	int		 ch, n, rv = 1;
 
 	main_db = getenv("PITSTOP_DB_MAIN");
@@ -594,9 +607,11 @@ main(int argc, char *argv[])
 		usage();
 	}
 	if ((ready_delay = env_ms("APP_STUB_READY_DELAY_MS")) == -1 ||
-	    (exit_after = env_ms("APP_STUB_EXIT_AFTER_MS")) == -1) {
-		fprintf(stderr, "app-stub: APP_STUB_READY_DELAY_MS and "
-		    "APP_STUB_EXIT_AFTER_MS take milliseconds\n");
+	    (exit_after = env_ms("APP_STUB_EXIT_AFTER_MS")) == -1 ||
+	    (control_timeout = env_ms("APP_STUB_CONTROL_TIMEOUT_MS")) == -1) {
+		fprintf(stderr, "app-stub: APP_STUB_READY_DELAY_MS, "
+		    "APP_STUB_EXIT_AFTER_MS and APP_STUB_CONTROL_TIMEOUT_MS "
+		    "take milliseconds\n");
 		exit(2);
 	}
 
@@ -620,6 +635,8 @@ main(int argc, char *argv[])
 	clock_gettime(CLOCK_REALTIME, &now);
 	app->stub.started_sec = (long long)now.tv_sec;
 	app->stub.started_ms = now.tv_nsec / 1000000;
+	app->stub.control_path = getenv("PITSTOP_SOCKET");
+	app->stub.control_timeout_ms = control_timeout;
 	app_notify_init(app);
 
 	/*
@@ -679,7 +696,12 @@ main(int argc, char *argv[])
 	else
 		rv = 0;
 done:
-	/* evhttp_free() closes what is left and calls back into routes.c. */
+	/*
+	 * Requests still waiting on pitstopd get their answer first, while
+	 * evhttp still holds them; evhttp_free() then closes what is left
+	 * and calls back into routes.c.
+	 */
+	(void)routes_stop(&app->stub);
 	if (app->stub.http != NULL)
 		evhttp_free(app->stub.http);
 	routes_free(&app->stub);

@@ -22,6 +22,8 @@ struct evbuffer_cb_entry;
 struct evhttp;
 struct evhttp_connection;
 struct evhttp_request;
+struct control_call;
+struct pending;
 struct store;
 
 /* One profile row as cached in memory. */
@@ -45,9 +47,10 @@ struct conn {
 };
 
 /*
- * The running program. app-stub.c owns it and creates `base` and `http`;
- * routes.c reads `store`, `started_*` and `draining`, and owns the
- * connection bookkeeping below.
+ * The running program. app-stub.c owns it, creates `base` and `http` and
+ * fills `control_*` from the environment; routes.c reads `store`,
+ * `started_*`, `draining` and `control_*`, and owns the requests waiting
+ * on pitstopd and the connection bookkeeping below.
  */
 struct stub {
 	struct event_base		 *base;
@@ -56,6 +59,10 @@ struct stub {
 	long long			  started_sec;	/* wall clock */
 	long				  started_ms;
 	int				  draining;	/* SIGTERM seen */
+	const char			 *control_path; /* PITSTOP_SOCKET */
+	long				  control_timeout_ms;
+
+	LIST_HEAD(, pending)		  pending;	/* on pitstopd */
 
 	LIST_HEAD(, conn)		  conns;
 	struct event			 *fresh_ev;	/* adopts `fresh` */
@@ -121,8 +128,46 @@ int	routes_init(struct stub *);
  */
 size_t	routes_conns(struct stub *, long recent_ms, long stall_ms,
 	    size_t *busy);
+/*
+ * Answer every request still waiting on pitstopd with 503 and drop its
+ * call. The drain calls it when it gives up; main() again after the loop
+ * and before evhttp_free(). Returns how many requests were answered.
+ */
+size_t	routes_stop(struct stub *);
 /* Release the bookkeeping; call after evhttp_free(). */
 void	routes_free(struct stub *);
+
+/* control.c */
+/*
+ * How a call to pitstopd ended. With `failed` 0 it is pitstopd's answer:
+ * `status`, `reason` (may be ""), `type` (Content-Type, may be NULL) and
+ * `body`, which the callback may drain. With `failed` 1 there is no usable
+ * answer: `status` is what the stub should answer (502 garbled, 503
+ * unreachable, 504 no answer in time) and `message` says why in one
+ * sentence. Everything is valid only during the callback.
+ */
+struct control_result {
+	int		 failed;
+	int		 status;
+	const char	*reason;
+	const char	*type;
+	struct evbuffer	*body;
+	const char	*message;
+};
+typedef void	(*control_done_cb)(const struct control_result *, void *);
+/*
+ * Send `method` `target` with the JSON `body` (NULL: none) to pitstopd's
+ * control socket at `path` without blocking the loop, and call `done`
+ * exactly once with the outcome: always later from the event loop, never
+ * from within control_call(). Gives up after `timeout_ms`. The call frees
+ * itself after `done` returns. Returns NULL only when out of memory
+ * (logged); `done` is then never called.
+ */
+struct control_call *control_call(struct event_base *, const char *path,
+		    const char *method, const char *target, const char *body,
+		    long timeout_ms, control_done_cb, void *);
+/* Drop a call that is still running; its `done` is never called. */
+void		 control_cancel(struct control_call *);
 
 /* text.c */
 /* Append `s` as a quoted JSON string; invalid UTF-8 becomes U+FFFD. */

@@ -2,8 +2,10 @@
  * routes: the stub's HTTP surface (SPEC §9). One table row per route plus
  * one function; the generic code here does method checks, 404/405, the
  * errno-to-status mapping, and the connection bookkeeping that lets
- * app-stub.c drain requests at shutdown. Listening sockets and the event
- * loop belong to app-stub.c, the data to store.c.
+ * app-stub.c drain requests at shutdown. The /explicit-* routes ask
+ * pitstopd through control.c and hold their request until it answers.
+ * Listening sockets and the event loop belong to app-stub.c, the data to
+ * store.c.
  */
 #include <sys/queue.h>
 
@@ -24,6 +26,14 @@
 #include "app-stub.h"
 
 #define NAME_MAX_LEN	200
+#define ID_MAX_LEN	128
+
+/*
+ * How long pitstopd may take. A backup answers when it is complete; a
+ * restore with wait=0 answers once the generation is picked, at once.
+ */
+#define BACKUP_TIMEOUT_MS	60000
+#define RESTORE_TIMEOUT_MS	10000
 
 #define CT_JSON		"application/json"
 #define CT_HTML		"text/html; charset=utf-8"
@@ -31,6 +41,15 @@
 enum route_match {
 	ROUTE_EXACT,		/* the path is exactly `path` */
 	ROUTE_PREFIX		/* `path` then at least one more byte */
+};
+
+/* A request held until pitstopd answers it; on stub->pending. */
+struct pending {
+	LIST_ENTRY(pending)	 entry;
+	struct stub		*stub;
+	struct evhttp_request	*req;
+	struct control_call	*call;
+	const char		*target;	/* for the log */
 };
 
 struct route {
@@ -55,6 +74,10 @@ static void	route_keychain_get(struct stub *, struct evhttp_request *,
 		    const char *);
 static void	route_keychain_put(struct stub *, struct evhttp_request *,
 		    const char *);
+static void	route_explicit_backup(struct stub *, struct evhttp_request *,
+		    const char *);
+static void	route_explicit_restore(struct stub *,
+		    struct evhttp_request *, const char *);
 
 /* HEAD is served by the GET row; evhttp leaves the body out. */
 static const struct route routes[] = {
@@ -65,6 +88,10 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_DELETE, "/profiles/", ROUTE_PREFIX, route_profile_delete },
 	{ EVHTTP_REQ_GET,    "/keychain/", ROUTE_PREFIX, route_keychain_get },
 	{ EVHTTP_REQ_PUT,    "/keychain/", ROUTE_PREFIX, route_keychain_put },
+	{ EVHTTP_REQ_POST,   "/explicit-backup", ROUTE_EXACT,
+	    route_explicit_backup },
+	{ EVHTTP_REQ_POST,   "/explicit-restore", ROUTE_EXACT,
+	    route_explicit_restore },
 };
 
 static const struct {
@@ -97,7 +124,9 @@ static const struct {
 	{ 405,	"method_not_allowed" },
 	{ 413,	"too_large" },
 	{ 500,	"failed" },
+	{ 502,	"bad_gateway" },
 	{ 503,	"unavailable" },
+	{ 504,	"timeout" },
 };
 
 static const char	*route_rest(const struct route *, const char *);
@@ -111,6 +140,9 @@ static struct conn	*conn_find(struct stub *, struct evhttp_connection *);
 static void		 conn_done_cb(struct evhttp_request *, void *);
 static void		 reply(struct stub *, struct evhttp_request *, int,
 			    const char *, struct evbuffer *);
+static void		 reply_reason(struct stub *, struct evhttp_request *,
+			    int, const char *, const char *,
+			    struct evbuffer *);
 static void		 reply_error(struct stub *, struct evhttp_request *,
 			    int, const char *);
 static void		 reply_errno(struct stub *, struct evhttp_request *,
@@ -120,7 +152,14 @@ static const char	*body_data(struct evhttp_request *, size_t *);
 static int		 body_is_json(struct evhttp_request *);
 static int		 body_field(struct evhttp_request *, const char *,
 			    char **, size_t *);
+static int		 body_looks_json(struct evhttp_request *);
 static char		*key_decode(const char *, size_t *);
+static int		 request_arg(struct evhttp_request *, const char *,
+			    char **, size_t *);
+static void		 pitstopd_ask(struct stub *, struct evhttp_request *,
+			    const char *, const char *, long);
+static void		 pitstopd_done_cb(const struct control_result *,
+			    void *);
 
 static void
 routes_dispatch_cb(struct evhttp_request *req, void *arg)
@@ -204,6 +243,7 @@ int
 routes_init(struct stub *stub)
 {
 	LIST_INIT(&stub->conns);
+	LIST_INIT(&stub->pending);
 	stub->fresh_ev = event_new(stub->base, -1, 0, conn_fresh_cb, stub);
 	if (stub->fresh_ev == NULL || event_priority_set(stub->fresh_ev, 0)) {
 		stub_log("%s: cannot set up the connection event", __func__);
@@ -229,6 +269,22 @@ routes_conns(struct stub *stub, long recent_ms, long stall_ms, size_t *busy)
 		if (c->busy || idle < recent_ms || (c->partial &&
 		    idle < stall_ms))
 			(*busy)++;
+	}
+	return (n);
+}
+
+size_t
+routes_stop(struct stub *stub)
+{
+	struct pending	*p;
+	size_t		 n = 0;
+
+	while ((p = LIST_FIRST(&stub->pending)) != NULL) {
+		LIST_REMOVE(p, entry);
+		control_cancel(p->call);
+		reply_error(stub, p->req, 503, "app-stub is stopping");
+		free(p);
+		n++;
 	}
 	return (n);
 }
@@ -367,10 +423,20 @@ conn_done_cb(struct evhttp_request *req, void *arg)
 	c->active_ms = stub_now_ms();
 }
 
-/* The one place that sends; `body` (may be NULL) is freed here. */
 static void
 reply(struct stub *stub, struct evhttp_request *req, int status,
     const char *type, struct evbuffer *body)
+{
+	reply_reason(stub, req, status, NULL, type, body);
+}
+
+/*
+ * The one place that sends; `body` (may be NULL) is freed here. `reason`
+ * NULL or "" means libevent's phrase for `status`.
+ */
+static void
+reply_reason(struct stub *stub, struct evhttp_request *req, int status,
+    const char *reason, const char *type, struct evbuffer *body)
 {
 	struct evkeyvalq		*h;
 	struct evhttp_connection	*evcon;
@@ -393,7 +459,8 @@ reply(struct stub *stub, struct evhttp_request *req, int status,
 		c->busy = 1;
 		evhttp_request_set_on_complete_cb(req, conn_done_cb, c);
 	}
-	evhttp_send_reply(req, status, NULL, body);
+	evhttp_send_reply(req, status, reason != NULL && *reason != '\0' ?
+	    reason : NULL, body);
 	if (body != NULL)
 		evbuffer_free(body);
 }
@@ -524,6 +591,21 @@ body_field(struct evhttp_request *req, const char *key, char **out,
 	return (rv);
 }
 
+/* A body that starts like a JSON object but is not labelled as JSON. */
+static int
+body_looks_json(struct evhttp_request *req)
+{
+	const char	*data;
+	size_t		 len, i;
+
+	if (body_is_json(req))
+		return (0);
+	data = body_data(req, &len);
+	for (i = 0; i < len && strchr(" \t\r\n", data[i]) != NULL; i++)
+		;
+	return (i < len && data[i] == '{');
+}
+
 /* The percent-decoded key from the path; NULL with errno set. */
 static char *
 key_decode(const char *raw, size_t *len)
@@ -538,6 +620,41 @@ key_decode(const char *raw, size_t *len)
 		return (NULL);
 	}
 	return (key);
+}
+
+/*
+ * Argument `key` of a request: a form field or JSON member of the body,
+ * else a query parameter. On 0, *out is malloc'd and owned by the caller.
+ * Returns -1 with errno ENOENT (absent), EINVAL (unreadable body or query)
+ * or ENOMEM.
+ */
+static int
+request_arg(struct evhttp_request *req, const char *key, char **out,
+    size_t *outlen)
+{
+	const struct evhttp_uri	*uri;
+	struct evkeyvalq	 q;
+	const char		*query, *v;
+	int			 rv = -1;
+
+	if (body_field(req, key, out, outlen) == 0)
+		return (0);
+	if (errno != ENOENT)
+		return (-1);
+	uri = evhttp_request_get_evhttp_uri(req);
+	if (uri == NULL || (query = evhttp_uri_get_query(uri)) == NULL)
+		return (-1);	/* errno is still ENOENT */
+	TAILQ_INIT(&q);
+	if (evhttp_parse_query_str(query, &q) == -1)
+		errno = EINVAL;
+	else if ((v = evhttp_find_header(&q, key)) == NULL)
+		errno = ENOENT;
+	else if ((*out = strdup(v)) != NULL) {
+		*outlen = strlen(v);
+		rv = 0;
+	}
+	evhttp_clear_headers(&q);
+	return (rv);
 }
 
 static void
@@ -754,4 +871,133 @@ route_keychain_put(struct stub *stub, struct evhttp_request *req,
 		reply_error(stub, req, 500, "out of memory");
 	else
 		reply(stub, req, 200, CT_JSON, b);
+}
+
+/*
+ * Hold `req` and ask pitstopd for POST `target` with the JSON `body`; the
+ * answer, or why there is none, goes to the client in pitstopd_done_cb.
+ */
+static void
+pitstopd_ask(struct stub *stub, struct evhttp_request *req,
+    const char *target, const char *body, long timeout_ms)
+{
+	struct pending	*p;
+	struct conn	*c;
+
+	if (stub->control_path == NULL || *stub->control_path == '\0') {
+		reply_error(stub, req, 503, "PITSTOP_SOCKET is not set: "
+		    "app-stub is not running under pitstopd");
+		return;
+	}
+	if (stub->control_timeout_ms > 0)
+		timeout_ms = stub->control_timeout_ms;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		reply_error(stub, req, 500, "out of memory");
+		return;
+	}
+	p->stub = stub;
+	p->req = req;
+	p->target = target;
+	p->call = control_call(stub->base, stub->control_path, "POST", target,
+	    body, timeout_ms, pitstopd_done_cb, p);
+	if (p->call == NULL) {
+		free(p);
+		reply_error(stub, req, 500, "out of memory");
+		return;
+	}
+	LIST_INSERT_HEAD(&stub->pending, p, entry);
+	/* A drain at shutdown waits for this answer like for a reply. */
+	if ((c = conn_find(stub, evhttp_request_get_connection(req))) != NULL)
+		c->busy = 1;
+}
+
+/*
+ * Pass pitstopd's answer through: status, reason, type and body. If the
+ * client has gone meanwhile, evhttp has detached `req` from its
+ * connection and the reply only frees it.
+ */
+static void
+pitstopd_done_cb(const struct control_result *res, void *arg)
+{
+	struct pending		*p = arg;
+	struct stub		*stub = p->stub;
+	struct evhttp_request	*req = p->req;
+	struct evbuffer		*b = NULL;
+
+	LIST_REMOVE(p, entry);
+	if (res->failed) {
+		stub_log("%s: %s", p->target, res->message);
+		free(p);
+		reply_error(stub, req, res->status, res->message);
+		return;
+	}
+	stub_log("%s: pitstopd answered %d", p->target, res->status);
+	free(p);
+	if (evbuffer_get_length(res->body) > 0) {
+		if ((b = body_new()) == NULL) {
+			reply_error(stub, req, 500, "out of memory");
+			return;
+		}
+		evbuffer_add_buffer(b, res->body);
+	}
+	reply_reason(stub, req, res->status, res->reason,
+	    res->type != NULL ? res->type : CT_JSON, b);
+}
+
+static void
+route_explicit_backup(struct stub *stub, struct evhttp_request *req,
+    const char *rest)
+{
+	(void)rest;
+	pitstopd_ask(stub, req, "/v1/backup", NULL, BACKUP_TIMEOUT_MS);
+}
+
+/*
+ * The app asks for its own restore: pitstopd will stop this very process,
+ * so it must not wait for the restore to end (wait=0). pitstopd answers
+ * 202 once it has picked the generation, and this process passes that on
+ * before the stop reaches it: the drain at shutdown waits for replies.
+ */
+static void
+route_explicit_restore(struct stub *stub, struct evhttp_request *req,
+    const char *rest)
+{
+	struct evbuffer	*b;
+	char		*id = NULL;
+	size_t		 len = 0;
+
+	(void)rest;
+	if (request_arg(req, "id", &id, &len) == -1 && errno != ENOENT) {
+		reply_error(stub, req, errno == ENOMEM ? 500 : 400,
+		    "id must be a form field, a string JSON member or a "
+		    "query parameter");
+		return;
+	}
+	if (id == NULL && body_looks_json(req)) {
+		/* As a form it names no id: the newest would be restored. */
+		reply_error(stub, req, 400, "a JSON body needs Content-Type: "
+		    "application/json");
+		return;
+	}
+	if (len > ID_MAX_LEN || (id != NULL && memchr(id, '\0', len))) {
+		free(id);
+		reply_error(stub, req, 404, "no such backup");
+		return;
+	}
+	if ((b = body_new()) == NULL) {
+		free(id);
+		reply_error(stub, req, 500, "out of memory");
+		return;
+	}
+	/* An empty id, as an empty form field sends, means the newest. */
+	evbuffer_add_printf(b, "{\"wait\": 0");
+	if (len > 0) {
+		evbuffer_add_printf(b, ", \"id\": ");
+		text_json(b, id, len);
+	}
+	evbuffer_add(b, "}", 2);	/* with the NUL */
+	free(id);
+	pitstopd_ask(stub, req, "/v1/restore",
+	    (const char *)evbuffer_pullup(b, -1), RESTORE_TIMEOUT_MS);
+	evbuffer_free(b);
 }
