@@ -952,7 +952,10 @@ child_restart(struct child *c, child_done_cb done, void *arg)
 void
 child_notify_ready(struct child *c)
 {
-	child_became_ready(c);
+	/* READY=1 counts only when readiness is notify: with http:// the
+	 * URL answering is the contract, whatever the app says. */
+	if (c->config->ready == READY_NOTIFY)
+		child_became_ready(c);
 }
 
 void

@@ -73,6 +73,23 @@ daemon_load_config(const char *path, const char *env)
 	return (cf);
 }
 
+/* --check: every error of the file on stderr, plainly; 0 valid, 1 not. */
+static int
+daemon_check(const char *path)
+{
+	struct config	*cf;
+	char		*err = NULL;
+
+	if ((cf = config_load(path, NULL, &err)) == NULL) {
+		fprintf(stderr, "%s\n", err != NULL ? err : path);
+		free(err);
+		return (1);
+	}
+	printf("%s: configuration is valid\n", cf->path);
+	config_free(cf);
+	return (0);
+}
+
 /*
  * One pitstopd per state_dir: a second one would start a second app on
  * the same databases. The lock is held until exit (the fd is CLOEXEC so
@@ -387,13 +404,10 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage(2);
 
+	if (check)
+		return (daemon_check(d.config_path));
 	if ((d.config = daemon_load_config(d.config_path, NULL)) == NULL)
 		return (1);
-	if (check) {
-		printf("%s: configuration is valid\n", d.config->path);
-		config_free(d.config);
-		return (0);
-	}
 	daemon_restore_env(&d);
 	if (log_open(d.config->log) == -1)
 		fatal("cannot open log %s", d.config->log);
