@@ -11,5 +11,5 @@ systemd-analyze verify "$T/pitstop.service" >"$T/out" 2>&1; rc=$?
 sed 's/^/# /' "$T/out"
 check "systemd-analyze verify accepts conf/pitstop.service" test "$rc" -eq 0
 check "it is a notify service" grep -q '^Type=notify' "$T/pitstop.service"
-check "reload sends SIGHUP" grep -q '^ExecReload=/bin/kill -HUP \$MAINPID' "$T/pitstop.service"
+check "reload sends SIGHUP" grep -q "^ExecReload=/bin/sh -c 'kill -HUP \\\$MAINPID'" "$T/pitstop.service"
 finish
