@@ -169,6 +169,15 @@ struct control_call *control_call(struct event_base *, const char *path,
 /* Drop a call that is still running; its `done` is never called. */
 void		 control_cancel(struct control_call *);
 
+/* page.c */
+/*
+ * Append the HTML page of GET /: the profiles `p[0..n-1]`, their add and
+ * delete forms and the settings menu, with `pid`, the serving process,
+ * for the page to tell when a new process has taken over.
+ */
+void	page_render(struct evbuffer *, const struct profile *p, size_t n,
+	    long pid);
+
 /* text.c */
 /* Append `s` as a quoted JSON string; invalid UTF-8 becomes U+FFFD. */
 void	text_json(struct evbuffer *, const char *s, size_t len);

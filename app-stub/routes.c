@@ -662,22 +662,15 @@ route_index(struct stub *stub, struct evhttp_request *req, const char *rest)
 {
 	const struct profile	*p;
 	struct evbuffer		*b;
-	size_t			 i, n;
+	size_t			 n;
 
 	(void)rest;
 	if ((b = body_new()) == NULL) {
 		reply_error(stub, req, 500, "out of memory");
 		return;
 	}
-	evbuffer_add_printf(b, "<!doctype html>\n<meta charset=\"utf-8\">\n"
-	    "<title>app-stub</title>\n<h1>app-stub</h1>\n<ul>\n");
 	p = store_profiles(stub->store, &n);
-	for (i = 0; i < n; i++) {
-		evbuffer_add_printf(b, "<li>");
-		text_html(b, p[i].name, p[i].len);
-		evbuffer_add_printf(b, "</li>\n");
-	}
-	evbuffer_add_printf(b, "</ul>\n");
+	page_render(b, p, n, (long)getpid());
 	reply(stub, req, 200, CT_HTML, b);
 }
 
