@@ -395,6 +395,25 @@ api_child_done_cb(void *arg, int ok, const char *message)
 		reply_error(req, 500, "%s", message);
 }
 
+int
+api_restart(struct api *api, const char *why)
+{
+	if (api->op != NULL) {
+		errno = EBUSY;
+		return (-1);
+	}
+	api->op = "restart";
+	api->op_req = NULL;
+	api->op_started = mono_ms();
+	api->op_progress = 0;
+	log_notice("restarting the app: %s", why);
+	if (child_restart(api->child, api_child_done_cb, api) == -1) {
+		(void)api_op_end(api, 0, strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
 typedef int (*child_op_fn)(struct child *, child_done_cb, void *);
 
 static void

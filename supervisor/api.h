@@ -26,6 +26,12 @@ struct api	*api_new(struct event_base *, const struct config *,
  */
 typedef int (*api_env_fn)(void *arg, const char *name, char **err);
 void		 api_set_env_switch(struct api *, api_env_fn, void *);
+/*
+ * Restart the app as POST /v1/restart does, for a reason of pitstopd's
+ * own (a watched file changed), logged with `why`. -1 with EBUSY while
+ * another operation runs.
+ */
+int		 api_restart(struct api *, const char *why);
 /* Non-zero while an operation runs (a reload must keep its config). */
 int		 api_busy(const struct api *);
 /* Use `config` from now on (after a reload; the socket stays). */

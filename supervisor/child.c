@@ -53,6 +53,7 @@ struct child {
 
 	struct event		*timer;		/* backoff, ready or stop deadline */
 	struct event		*probe_timer;
+	struct event		*probe_ok;	/* a 2xx answer came in */
 	struct evhttp_connection *probe_conn;
 
 	uint64_t		 failures[CHILD_MAX_FAILURES];
@@ -82,6 +83,7 @@ struct child {
 
 static void	child_timer_cb(evutil_socket_t, short, void *);
 static void	child_probe_cb(evutil_socket_t, short, void *);
+static void	child_probe_ok_cb(evutil_socket_t, short, void *);
 static void	child_spawn_or_fail(struct child *);
 
 static const char *state_names[] = {
@@ -111,7 +113,8 @@ child_new(struct event_base *base, const struct config *config)
 	c->state = CHILD_STOPPED;
 	c->timer = evtimer_new(base, child_timer_cb, c);
 	c->probe_timer = evtimer_new(base, child_probe_cb, c);
-	if (c->timer == NULL || c->probe_timer == NULL) {
+	c->probe_ok = evtimer_new(base, child_probe_ok_cb, c);
+	if (c->timer == NULL || c->probe_timer == NULL || c->probe_ok == NULL) {
 		child_free(c);
 		errno = ENOMEM;
 		return (NULL);
@@ -564,6 +567,7 @@ static void
 child_probe_stop(struct child *c)
 {
 	evtimer_del(c->probe_timer);
+	event_del(c->probe_ok);
 	if (c->probe_conn != NULL) {
 		evhttp_connection_free(c->probe_conn);
 		c->probe_conn = NULL;
@@ -601,11 +605,20 @@ child_probe_done_cb(struct evhttp_request *req, void *arg)
 	if (c->state != CHILD_STARTING)
 		return;
 	if (code >= 200 && code < 300) {
-		/* The connection is freed from the timer, not in its own cb. */
-		child_became_ready(c);
+		/*
+		 * Become ready from a fresh callback: that frees the probe's
+		 * connection, which evhttp still uses after this returns.
+		 */
+		event_active(c->probe_ok, EV_TIMEOUT, 0);
 		return;
 	}
 	child_probe_schedule(c);
+}
+
+static void
+child_probe_ok_cb(evutil_socket_t fd, short what, void *arg)
+{
+	child_became_ready(arg);
 }
 
 static void
@@ -1008,6 +1021,8 @@ child_free(struct child *c)
 	child_probe_stop(c);
 	if (c->probe_timer != NULL)
 		event_free(c->probe_timer);
+	if (c->probe_ok != NULL)
+		event_free(c->probe_ok);
 	if (c->timer != NULL)
 		event_free(c->timer);
 	if (c->pidfd != -1)

@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "restore.h"
 #include "sdnotify.h"
+#include "watch.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -40,6 +41,7 @@ struct daemon {
 	struct child		*child;
 	struct api		*api;
 	struct restore		*restore;
+	struct watch		*watch;
 	struct notify		*notify;
 	struct listeners	*listeners;
 	char			*child_env[4];
@@ -165,6 +167,40 @@ daemon_state_cb(void *arg, enum child_state state)
 		    d->config->env);
 }
 
+/*
+ * A watched file changed (SPEC §10): restart the app like POST
+ * /v1/restart. A running operation wins and the change is dropped (and
+ * logged); an app stopped on purpose stays stopped.
+ */
+static void
+daemon_changed_cb(void *arg, const char *path)
+{
+	struct daemon	*d = arg;
+	char		*why;
+
+	if (d->stopping)
+		return;
+	if (child_state(d->child) == CHILD_STOPPED) {
+		log_info("%s changed; the app is stopped and stays so", path);
+		return;
+	}
+	xasprintf(&why, "%s changed", path);
+	if (api_restart(d->api, why) == -1)
+		log_notice("%s changed, but another operation is running: not "
+		    "restarting the app", path);
+	free(why);
+}
+
+/* The file watch follows the configuration (paths may differ per env). */
+static void
+daemon_watch(struct daemon *d)
+{
+	watch_free(d->watch);
+	if ((d->watch = watch_new(d->base, d->config, daemon_changed_cb, d)) ==
+	    NULL)
+		log_warn("file watch disabled");
+}
+
 /* Use `cf` from now on in every module; the old config is freed. */
 static void
 daemon_apply(struct daemon *d, struct config *cf)
@@ -182,6 +218,8 @@ daemon_apply(struct daemon *d, struct config *cf)
 	restore_set_config(d->restore, cf);
 	config_free(d->config);
 	d->config = cf;
+	if (d->api != NULL)
+		daemon_watch(d);
 }
 
 static char *
@@ -437,9 +475,11 @@ main(int argc, char *argv[])
 	    d.config->socket, d.config->env);
 	child_set_state_cb(d.child, daemon_state_cb, &d);
 	child_start(d.child, daemon_first_start_cb, &d);
+	daemon_watch(&d);
 
 	event_base_dispatch(d.base);
 
+	watch_free(d.watch);
 	api_free(d.api);
 	restore_free(d.restore);
 	notify_free(d.notify);

@@ -156,6 +156,16 @@ check "the app runs again on the previous data" \
 	wait_for 20 sh -c "[ \"\$(curl -s $URL/profiles | grep -c carol)\" = 1 ]"
 check "nothing is left beside the databases" sh -c "! ls '$T/data' | grep -q pitstop"
 
+say "a restore with ready = http://"
+sed -i "s|^ready = notify|ready = http://127.0.0.1:$PORT/healthz|" "$T/pitstop.ini"
+n=$(grep -c 'configuration reloaded' "$T/pitstopd.log")
+kill -HUP "$PITSTOPD_PID"
+check "the reload to ready = http is applied" \
+	wait_for 10 sh -c "[ \$(grep -c 'configuration reloaded' '$T/pitstopd.log') -gt $n ]"
+out=$(curl -s --max-time 60 -w '\n%{http_code}' --unix-socket "$SOCK" -X POST "http://localhost/v1/restore?id=$id2")
+check "it answers 200 once the URL answers" test "$(echo "$out" | tail -1)" = 200
+check "and the app serves the restored data" test "$(names)" = "alice carol"
+
 say "retention"
 for i in 1 2 3 4; do backup_id >/dev/null; done
 kinds=$(api GET /v1/backups | python3 -c 'import json,sys; g=json.load(sys.stdin); print(sum(1 for x in g if x["kind"]=="manual"), sum(1 for x in g if x["kind"]=="safety"))')
