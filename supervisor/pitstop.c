@@ -478,65 +478,128 @@ print_generic(const struct json_value *v)
  * A table whose columns are the scalar members of the first row, in its
  * order. Nested members (per-file details) are left to --json.
  */
+/* 1536 -> "1.5 KiB"; bytes below 1 KiB as they are. */
+static const char *
+fmt_size(double bytes, char *buf, size_t size)
+{
+	static const char	*units[] = { "KiB", "MiB", "GiB", "TiB" };
+	int			 u = -1;
+
+	while (bytes >= 1024 && u < 3) {
+		bytes /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, size, "%.0f B", bytes);
+	else
+		snprintf(buf, size, "%.1f %s", bytes, units[u]);
+	return (buf);
+}
+
+/* "2026-11-28T09:35:02Z" -> "3m ago" (or the text itself if unparsable). */
+static const char *
+fmt_age(const char *iso, char *buf, size_t size)
+{
+	struct tm	tm;
+	time_t		then, now = time(NULL);
+	char		d[32];
+
+	memset(&tm, 0, sizeof tm);
+	if (iso == NULL || strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
+		return (iso != NULL ? iso : "-");
+	then = timegm(&tm);
+	if (difftime(now, then) < 1)
+		return ("just now");
+	fmt_duration(difftime(now, then) * 1000, d, sizeof d);
+	snprintf(buf, size, "%s ago", d);
+	return (buf);
+}
+
+/* One column of `pitstop backups`: a header and how to show a row. */
+struct backup_col {
+	const char	*header;
+	const char	*(*show)(const struct json_value *, char *, size_t);
+};
+
+static const char *
+col_id(const struct json_value *g, char *buf, size_t n)
+{
+	return (json_get_str(g, "id"));
+}
+
+static const char *
+col_kind(const struct json_value *g, char *buf, size_t n)
+{
+	return (json_get_str(g, "kind"));
+}
+
+static const char *
+col_age(const struct json_value *g, char *buf, size_t n)
+{
+	return (fmt_age(json_get_str(g, "created"), buf, n));
+}
+
+static const char *
+col_size(const struct json_value *g, char *buf, size_t n)
+{
+	double	v;
+
+	return (json_get_num(g, "bytes", &v) == 0 ? fmt_size(v, buf, n) : NULL);
+}
+
+static const char *
+col_records(const struct json_value *g, char *buf, size_t n)
+{
+	double	v;
+
+	return (json_get_num(g, "records", &v) == 0 ?
+	    fmt_number(v, buf, n) : NULL);
+}
+
+static const struct backup_col backup_cols[] = {
+	{ "ID",		col_id },
+	{ "KIND",	col_kind },
+	{ "AGE",	col_age },
+	{ "SIZE",	col_size },
+	{ "RECORDS",	col_records },
+};
+#define NBACKUP_COLS	(sizeof backup_cols / sizeof backup_cols[0])
+
+/* The generations as a table, newest first, with human sizes and ages. */
 static void
 print_backups(const struct json_value *v)
 {
-	const struct json_value	*a = v, *first, *m;
-	char			 buf[64];
-	const char		*s, *sep;
-	size_t			*w, i, r, ncol, last = 0;
+	char		 cells[NBACKUP_COLS][64];
+	const char	*s;
+	size_t		 w[NBACKUP_COLS], i, r;
 
-	if (v != NULL && v->type == JSON_OBJECT)
-		for (a = NULL, i = 0; i < v->n && a == NULL; i++)
-			if (v->items[i]->type == JSON_ARRAY)
-				a = v->items[i];
-	if (a == NULL || a->type != JSON_ARRAY) {
+	if (v == NULL || v->type != JSON_ARRAY) {
 		print_generic(v);
 		return;
 	}
-	if (a->n == 0) {
+	if (v->n == 0) {
 		printf("no backups\n");
 		return;
 	}
-	if ((first = a->items[0])->type != JSON_OBJECT) {
-		for (r = 0; r < a->n; r++)
-			if ((s = fmt_scalar(a->items[r], buf, sizeof buf)))
-				printf("%s\n", s);
-		return;
-	}
-	ncol = first->n;
-	w = xcalloc(ncol, sizeof *w);
-	for (i = 0; i < ncol; i++) {
-		if (first->items[i]->type == JSON_OBJECT ||
-		    first->items[i]->type == JSON_ARRAY)
-			continue;
-		last = i;
-		w[i] = strlen(first->keys[i]);
-		for (r = 0; r < a->n; r++) {
-			m = json_get(a->items[r], first->keys[i]);
-			if (m != NULL &&
-			    (s = fmt_scalar(m, buf, sizeof buf)) != NULL &&
-			    strlen(s) > w[i])
+	for (i = 0; i < NBACKUP_COLS; i++)
+		w[i] = strlen(backup_cols[i].header);
+	for (r = 0; r < v->n; r++)
+		for (i = 0; i < NBACKUP_COLS; i++) {
+			s = backup_cols[i].show(v->items[r], cells[i], 64);
+			if (s != NULL && strlen(s) > w[i])
 				w[i] = strlen(s);
 		}
-	}
 	/* Row 0 is the header; no padding after the last column. */
-	for (r = 0; r <= a->n; r++) {
-		for (i = 0, sep = ""; i <= last; i++) {
-			if (w[i] == 0)
-				continue;
-			if (r == 0)
-				s = first->keys[i];
-			else if ((m = json_get(a->items[r - 1],
-			    first->keys[i])) == NULL ||
-			    (s = fmt_scalar(m, buf, sizeof buf)) == NULL)
-				s = "-";
-			printf("%s%-*s", sep, i == last ? 0 : (int)w[i], s);
-			sep = "  ";
+	for (r = 0; r <= v->n; r++) {
+		for (i = 0; i < NBACKUP_COLS; i++) {
+			s = r == 0 ? backup_cols[i].header :
+			    backup_cols[i].show(v->items[r - 1], cells[i], 64);
+			printf("%s%-*s", i == 0 ? "" : "  ",
+			    i == NBACKUP_COLS - 1 ? 0 : (int)w[i],
+			    s != NULL ? s : "-");
 		}
 		putchar('\n');
 	}
-	free(w);
 }
 
 /* HTTP over the Unix socket. */

@@ -33,6 +33,9 @@ check "a backup answers its id" test -n "$id1"
 m=$(api GET /v1/backups)
 check "the backup is listed with 3 records (2 profiles, 1 key)" \
 	test "$(echo "$m" | jget 0.records)" = 3 -a "$(echo "$m" | jget 0.id)" = "$id1"
+P backups > "$T/table"
+check "pitstop backups prints a table" grep -q "^ID  *KIND  *AGE  *SIZE  *RECORDS$" "$T/table"
+check "with human sizes and ages" grep -qE "^$id1  manual  (just now|[0-9]+s ago)  [0-9.]+ KiB  3$" "$T/table"
 check "the generation has a manifest and both files" \
 	test -f "$T/backups/default/$id1/manifest.json" -a -f "$T/backups/default/$id1/main.db" \
 	-a -f "$T/backups/default/$id1/keychain.db"
