@@ -33,7 +33,7 @@
 
 #define CHILD_STABLE_MS		10000	/* run this long: backoff resets */
 #define CHILD_MAX_FAILURES	64
-#define CHILD_PROBE_MS		50	/* HTTP readiness poll interval */
+#define CHILD_PROBE_MAX_MS	50	/* HTTP readiness poll interval, at most */
 
 extern char **environ;
 
@@ -55,6 +55,7 @@ struct child {
 	struct event		*probe_timer;
 	struct event		*probe_ok;	/* a 2xx answer came in */
 	struct evhttp_connection *probe_conn;
+	unsigned		 probe_ms;	/* next poll interval */
 
 	uint64_t		 failures[CHILD_MAX_FAILURES];
 	int			 nfailures;
@@ -587,11 +588,20 @@ child_became_ready(struct child *c)
 		child_complete(c, 1, NULL);
 }
 
+/*
+ * Poll again soon: 1 ms after the first miss, doubling up to 50 ms, so a
+ * fast app is seen ready within a millisecond or two of binding its port
+ * and a slow one costs few connection attempts.
+ */
 static void
 child_probe_schedule(struct child *c)
 {
-	struct timeval	tv = { 0, CHILD_PROBE_MS * 1000 };
+	struct timeval	tv = { 0, 0 };
 
+	c->probe_ms = c->probe_ms == 0 ? 1 : c->probe_ms * 2;
+	if (c->probe_ms > CHILD_PROBE_MAX_MS)
+		c->probe_ms = CHILD_PROBE_MAX_MS;
+	tv.tv_usec = (suseconds_t)c->probe_ms * 1000;
 	evtimer_add(c->probe_timer, &tv);
 }
 
@@ -687,6 +697,7 @@ child_started(struct child *c)
 	case READY_HTTP:
 		child_set_state(c, CHILD_STARTING);
 		child_timer_set(c, cf->ready_timeout_ms);
+		c->probe_ms = 0;
 		event_active(c->probe_timer, EV_TIMEOUT, 0);
 		break;
 	case READY_NOTIFY:
