@@ -39,6 +39,8 @@
  */
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -101,6 +103,8 @@ struct gen_file {
 	char			*path;		/* in the generation */
 	sqlite3			*sdb;		/* take: source connection */
 	int64_t			 src_pages;	/* take: snapshot size */
+	int			 raw;		/* take: the file itself is the
+						 * snapshot: copy its bytes */
 	uint64_t		 bytes;
 	char			 hash[33];
 	unsigned char		 head[16];
@@ -845,20 +849,77 @@ fail:
  * happened to be the last one to close. No SQLITE_OPEN_CREATE: a missing
  * live file is an error, not an empty database.
  */
+/*
+ * Can the snapshot be copied as plain bytes? In rollback-journal mode the
+ * held read transaction's SHARED lock keeps every writer out of the file.
+ * In WAL mode only when the transaction reads the file alone (read-mark
+ * 0): the -wal was checkpointed empty (TRUNCATE) before it began, so no
+ * checkpoint can write into the file until it ends (walformat.html;
+ * notes/sqlite-restore.md §2). Writers go on appending to the -wal.
+ */
+#define BACKUP_RAW_TRIES	20
+
+static void	source_end(struct gen_file *);
+
+static int
+source_pin_raw(struct gen_file *f)
+{
+	struct stat	 st;
+	char		*wal;
+	int64_t		 busy;
+	int		 i, raw = 0;
+
+	xasprintf(&wal, "%s-wal", f->src);
+	for (i = 0; i < BACKUP_RAW_TRIES && !raw; i++) {
+		if (db_int(f->sdb, "PRAGMA wal_checkpoint(TRUNCATE)", &busy) !=
+		    SQLITE_OK)
+			break;
+		if (db_exec(f->sdb, "BEGIN") != SQLITE_OK)
+			break;
+		if (db_exec(f->sdb, "SELECT count(*) FROM sqlite_schema") ==
+		    SQLITE_OK && busy == 0 &&
+		    (stat(wal, &st) == -1 || st.st_size == 0))
+			raw = 1;
+		else {
+			(void)db_exec(f->sdb, "COMMIT");
+			sleep_ms(1 + i);
+		}
+	}
+	free(wal);
+	return (raw);
+}
+
+/*
+ * Open the live database and pin the snapshot to copy: a read
+ * transaction held until the copy is done, so the copy is consistent
+ * however the app writes meanwhile, and the copy never restarts.
+ */
 static int
 source_begin(struct gen_file *f, char **msg)
 {
-	int	 rc;
+	sqlite3_stmt	*st = NULL;
+	int		 rc, wal = 0;
 
 	rc = sqlite3_open_v2(f->src, &f->sdb, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
 	(void)sqlite3_busy_timeout(f->sdb, BACKUP_BUSY_MS);
-	if ((rc = db_exec(f->sdb, "BEGIN")) != SQLITE_OK ||
-	    (rc = db_exec(f->sdb, "SELECT count(*) FROM sqlite_schema")) !=
-	    SQLITE_OK ||
-	    (rc = db_int(f->sdb, "PRAGMA page_count", &f->src_pages)) !=
+	if (sqlite3_prepare_v2(f->sdb, "PRAGMA journal_mode", -1, &st,
+	    NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		wal = sqlite3_column_text(st, 0) != NULL &&
+		    strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	f->raw = wal ? source_pin_raw(f) : 0;
+	if (!f->raw) {
+		if ((rc = db_exec(f->sdb, "BEGIN")) != SQLITE_OK ||
+		    (rc = db_exec(f->sdb, "SELECT count(*) FROM sqlite_schema"))
+		    != SQLITE_OK)
+			goto fail;
+		/* Rollback journal: the SHARED lock now holds writers off. */
+		f->raw = !wal;
+	}
+	if ((rc = db_int(f->sdb, "PRAGMA page_count", &f->src_pages)) !=
 	    SQLITE_OK)
 		goto fail;
 	return (0);
@@ -866,6 +927,87 @@ fail:
 	return (failf(msg, sqlite_errno(f->sdb, rc),
 	    "cannot read database %s (%s): %s", f->name, f->src,
 	    f->sdb != NULL ? sqlite3_errmsg(f->sdb) : sqlite3_errstr(rc)));
+}
+
+/*
+ * Copy the bytes of `src` to a new `dst` in a child process: an open()
+ * and close() of a live database in this process would drop every POSIX
+ * lock SQLite holds on it, our read lock included. The child has no
+ * connection of its own, and its locks would be its own. It is cloned
+ * without an exit signal, so pitstopd's SIGCHLD loop (waitpid(-1), which
+ * reaps only children that signal SIGCHLD) never takes it from us; it
+ * makes only system calls. Progress follows the copy's size.
+ */
+static int
+raw_copy(struct gen_file *f, struct progress *pr, uint64_t done,
+    uint64_t total, char **msg)
+{
+	struct stat	 st;
+	char		*buf;
+	off_t		 size = 0;
+	ssize_t		 n, w;
+	pid_t		 pid;
+	int		 status, in, out, err, use_cfr = 1;
+
+	buf = xmalloc(BACKUP_BUF);
+	pid = (pid_t)syscall(SYS_clone, 0UL, NULL, NULL, NULL, NULL);
+	if (pid == 0) {
+		err = 0;
+		in = open(f->src, O_RDONLY | O_CLOEXEC);
+		out = open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0600);
+		if (in == -1 || out == -1)
+			_exit(errno);
+		for (;;) {
+			n = -1;
+			if (use_cfr) {
+				n = copy_file_range(in, NULL, out, NULL,
+				    BACKUP_BUF * 8, 0);
+				if (n == -1 && (errno == EXDEV ||
+				    errno == EINVAL || errno == ENOSYS ||
+				    errno == EOPNOTSUPP)) {
+					use_cfr = 0;
+					continue;
+				}
+			} else if ((n = read(in, buf, BACKUP_BUF)) > 0) {
+				for (w = 0; w < n && err == 0; ) {
+					ssize_t k = write(out, buf + w,
+					    (size_t)(n - w));
+
+					if (k > 0)
+						w += k;
+					else if (k == -1 && errno != EINTR)
+						err = errno;
+				}
+			}
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1)
+				err = errno;
+			if (n <= 0 || err != 0)
+				break;
+		}
+		_exit(err);
+	}
+	free(buf);
+	if (pid == -1)
+		return (failf(msg, errno, "cannot copy database %s (%s): "
+		    "clone: %s", f->name, f->src, strerror(errno)));
+	if (stat(f->src, &st) == 0)
+		size = st.st_size;
+	while (waitpid(pid, &status, __WCLONE | WNOHANG) == 0) {
+		if (size > 0 && total > 0 && stat(f->path, &st) == 0)
+			progress_set(pr, BACKUP_COPY_SHARE * ((double)done +
+			    (double)f->src_pages * (double)st.st_size /
+			    (double)size) / (double)total);
+		sleep_ms(20);
+	}
+	err = WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+	if (err != 0)
+		return (failf(msg, err, "cannot copy database %s (%s) to %s: "
+		    "%s", f->name, f->src, f->path, strerror(err)));
+	source_end(f);
+	return (0);
 }
 
 /* End the read transaction and close; errors no longer matter here. */
@@ -894,6 +1036,9 @@ source_copy(struct gen_file *f, struct progress *pr, uint64_t done,
 	sqlite3		*dst = NULL;
 	uint64_t	 deadline = 0;
 	int		 rc, rc2, pages, left;
+
+	if (f->raw)
+		return (raw_copy(f, pr, done, total, msg));
 
 	rc = sqlite3_open_v2(f->path, &dst, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
