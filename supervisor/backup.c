@@ -870,6 +870,11 @@ source_pin_raw(struct gen_file *f)
 	int		 i, raw = 0;
 
 	xasprintf(&wal, "%s-wal", f->src);
+	/*
+	 * A TRUNCATE checkpoint holds new writers off while it waits for
+	 * readers: wait only briefly, so the app's writers never stall.
+	 */
+	(void)sqlite3_busy_timeout(f->sdb, 10);
 	for (i = 0; i < BACKUP_RAW_TRIES && !raw; i++) {
 		if (db_int(f->sdb, "PRAGMA wal_checkpoint(TRUNCATE)", &busy) !=
 		    SQLITE_OK)
@@ -885,6 +890,7 @@ source_pin_raw(struct gen_file *f)
 			sleep_ms(1 + i);
 		}
 	}
+	(void)sqlite3_busy_timeout(f->sdb, BACKUP_BUSY_MS);
 	free(wal);
 	return (raw);
 }
