@@ -311,20 +311,6 @@ db_int(sqlite3 *db, const char *sql, int64_t *v)
 }
 
 static int
-fsync_dir(const char *path)
-{
-	int	 fd, rv, saved_errno;
-
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return (-1);
-	rv = fsync(fd);
-	saved_errno = errno;
-	close(fd);
-	errno = saved_errno;
-	return (rv);
-}
-
-static int
 rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	if (remove(path) == -1 && errno != ENOENT)

@@ -887,6 +887,16 @@ child_begin_op(struct child *c, enum child_op op, child_done_cb done,
 	return (0);
 }
 
+/* A start asked for by a user: the failure count and backoff reset. */
+static void
+child_fresh_start(struct child *c)
+{
+	evtimer_del(c->timer);
+	c->nfailures = 0;
+	c->backoff_step = 0;
+	child_spawn_or_fail(c);
+}
+
 int
 child_start(struct child *c, child_done_cb done, void *arg)
 {
@@ -904,10 +914,7 @@ child_start(struct child *c, child_done_cb done, void *arg)
 	case CHILD_FAILED:
 	case CHILD_BACKOFF:
 	case CHILD_STOPPED:
-		evtimer_del(c->timer);
-		c->nfailures = 0;
-		c->backoff_step = 0;
-		child_spawn_or_fail(c);
+		child_fresh_start(c);
 		break;
 	}
 	return (0);
@@ -964,10 +971,7 @@ child_restart(struct child *c, child_done_cb done, void *arg)
 	case CHILD_BACKOFF:
 	case CHILD_FAILED:
 	case CHILD_STOPPED:
-		evtimer_del(c->timer);
-		c->nfailures = 0;
-		c->backoff_step = 0;
-		child_spawn_or_fail(c);
+		child_fresh_start(c);
 		break;
 	}
 	return (0);

@@ -52,20 +52,28 @@ mkdir_p(const char *path, mode_t mode)
 }
 
 int
-fsync_parent(const char *path)
+fsync_dir(const char *dir)
 {
-	char	*copy;
 	int	 fd, rv, saved_errno;
 
-	copy = xstrdup(path);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
-	if (fd == -1)
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return (-1);
 	rv = fsync(fd);
 	saved_errno = errno;
 	close(fd);
 	errno = saved_errno;
+	return (rv);
+}
+
+int
+fsync_parent(const char *path)
+{
+	char	*copy;
+	int	 rv;
+
+	copy = xstrdup(path);
+	rv = fsync_dir(dirname(copy));
+	free(copy);
 	return (rv);
 }
 

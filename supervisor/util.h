@@ -14,6 +14,8 @@ uint64_t	mono_ms(void);
 uint64_t	mono_us(void);
 /* Create `path` and its missing parents with `mode`. 0 or -1/errno. */
 int		mkdir_p(const char *path, mode_t mode);
+/* fsync the directory `dir`. 0 or -1/errno. */
+int		fsync_dir(const char *dir);
 /* fsync the directory that contains `path`. 0 or -1/errno. */
 int		fsync_parent(const char *path);
 /*
