@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -54,6 +55,12 @@ job_done_cb(evutil_socket_t fd, short what, void *arg)
 	close(job->pipe[1]);
 	job->done(job->arg, job->rv);
 	free(job);
+	/*
+	 * A job's SQLite page caches and buffers are freed by now, but the
+	 * allocator keeps the pages; give them back, so that pitstopd's
+	 * memory after a backup or restore is what it was before.
+	 */
+	(void)malloc_trim(0);
 }
 
 struct job *

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -450,6 +451,8 @@ main(int argc, char *argv[])
 	if (log_open(d.config->log) == -1)
 		fatal("cannot open log %s", d.config->log);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	/* One malloc arena: worker threads' memory can then be trimmed. */
+	(void)mallopt(M_ARENA_MAX, 1);
 	daemon_lock(&d);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("cannot become a child subreaper");
