@@ -15,7 +15,8 @@
  *	POST /v1/backup on the Unix socket and, while it runs, poll GET
  *	/v1/status on a second connection every millisecond: the request's
  *	time, and when the operation's progress first reached each MARK
- *	(a fraction such as 0.8; -1 if never seen).
+ *	(a fraction such as 0.8; -1 if never seen), and the slowest status
+ *	round trip meanwhile (SPEC §5: the daemon keeps answering).
  *   pitbench exec N CMD [ARG...]
  *	Run CMD N times (fork, exec, wait; output to /dev/null): min,
  *	median, p95, max and how many runs exited non-zero.
@@ -328,6 +329,7 @@ cmd_backup(int argc, char **argv)
 	char			*buf;
 	int			 nmarks = argc - 1, i, fd, sfd = -1, n;
 	unsigned long		 polls = 0;
+	uint64_t		 q0, rtt, max_rtt = 0;
 
 	if (http_addr_parse(&a, argv[0]) == -1 || nmarks > MAX_MARKS) {
 		fprintf(stderr, "pitbench: bad arguments\n");
@@ -354,9 +356,12 @@ cmd_backup(int argc, char **argv)
 		if (sfd == -1)
 			sfd = http_connect(&a, deadline);
 		memset(&ans, 0, sizeof ans);
+		q0 = http_now_ns();
 		if (sfd != -1 && http_exchange(sfd, get, sizeof get - 1, buf,
 		    BUF_SIZE, http_now_ns() + 10000000000ULL, 0, &ans) == 0) {
 			polls++;
+			if ((rtt = http_now_ns() - q0) > max_rtt)
+				max_rtt = rtt;
 			if ((p = strstr(ans.body, "\"progress\":")) != NULL) {
 				progress = strtod(p + 11, NULL);
 				for (i = 0; i < nmarks; i++)
@@ -379,9 +384,9 @@ cmd_backup(int argc, char **argv)
 		printf("error=%s\n", strerror(errno));
 		return (1);
 	}
-	printf("status=%d seconds=%.6f polls=%lu bytes=%lld", ans.status,
-	    (double)(http_now_ns() - t0) / 1e9, polls,
-	    http_json_int(ans.body, "bytes"));
+	printf("status=%d seconds=%.6f polls=%lu status_max_ms=%.3f "
+	    "bytes=%lld", ans.status, (double)(http_now_ns() - t0) / 1e9,
+	    polls, (double)max_rtt / 1e6, http_json_int(ans.body, "bytes"));
 	for (i = 0; i < nmarks; i++)
 		printf(" mark%d=%.6f", i, seen[i] ? (double)(seen[i] - t0) /
 		    1e9 : -1.0);

@@ -582,6 +582,14 @@ def report(path, outdir):
                   ph(None, "copied_at"), ph("copied_at", "hashed_at"),
                   ph("hashed_at", "checked_at"),
                   ph("checked_at", "seconds")))
+        smax = [num(d.get("status_max_ms")) for d in backups
+                if d["method"] == "pitstop" and
+                num(d.get("status_max_ms")) is not None]
+        if smax:
+            w("")
+            w("The daemon keeps answering during a backup (SPEC §5): the "
+              "slowest `GET /v1/status` round trip while a backup ran, per "
+              "backup (min / median / max): %s ms." % spread(smax, 2))
         checks = of("check")
         if checks:
             w("")
