@@ -355,6 +355,9 @@ api_op_end(struct api *api, int ok, const char *message)
 		log_warnx("%s failed: %s", api->op, message);
 	api->op = NULL;
 	api->op_req = NULL;
+	/* A restart queued meanwhile goes next, from a fresh callback. */
+	if (api->pending_restart != NULL)
+		event_active(api->pending_ev, EV_TIMEOUT, 0);
 	return (req);
 }
 
@@ -399,8 +402,12 @@ int
 api_restart(struct api *api, const char *why)
 {
 	if (api->op != NULL) {
-		errno = EBUSY;
-		return (-1);
+		/* One is enough: a later change replaces the earlier reason. */
+		free(api->pending_restart);
+		api->pending_restart = xstrdup(why);
+		log_notice("%s while %s runs: restarting the app after it", why,
+		    api->op);
+		return (0);
 	}
 	api->op = "restart";
 	api->op_req = NULL;
@@ -412,6 +419,23 @@ api_restart(struct api *api, const char *why)
 		return (-1);
 	}
 	return (0);
+}
+
+static void
+api_pending_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct api	*api = arg;
+	char		*why = api->pending_restart;
+
+	if (why == NULL || api->op != NULL)
+		return;
+	api->pending_restart = NULL;
+	/* An app stopped on purpose meanwhile stays stopped. */
+	if (child_state(api->child) == CHILD_STOPPED)
+		log_info("%s, but the app was stopped meanwhile", why);
+	else if (api_restart(api, why) == -1)
+		log_warn("restart after %s", why);
+	free(why);
 }
 
 typedef int (*child_op_fn)(struct child *, child_done_cb, void *);
@@ -786,6 +810,7 @@ api_new(struct event_base *base, const struct config *config,
 	TAILQ_INIT(&api->conns);
 	api->reap_timer = evtimer_new(base, api_reap_cb, api);
 	api->schedule_timer = evtimer_new(base, api_schedule_cb, api);
+	api->pending_ev = evtimer_new(base, api_pending_cb, api);
 	api_schedule_arm(api, config->backup_interval_ms);
 	return (api);
 }
@@ -849,6 +874,9 @@ api_free(struct api *api)
 		event_free(api->reap_timer);
 	if (api->schedule_timer != NULL)
 		event_free(api->schedule_timer);
+	if (api->pending_ev != NULL)
+		event_free(api->pending_ev);
+	free(api->pending_restart);
 	if (api->socket_path != NULL) {
 		(void)unlink(api->socket_path);
 		free(api->socket_path);

@@ -28,8 +28,9 @@ typedef int (*api_env_fn)(void *arg, const char *name, char **err);
 void		 api_set_env_switch(struct api *, api_env_fn, void *);
 /*
  * Restart the app as POST /v1/restart does, for a reason of pitstopd's
- * own (a watched file changed), logged with `why`. -1 with EBUSY while
- * another operation runs.
+ * own (a watched file changed), logged with `why`. While another
+ * operation runs, the restart is queued and follows it (one at most).
+ * Returns -1 with errno set when the restart could not start.
  */
 int		 api_restart(struct api *, const char *why);
 /* Non-zero while an operation runs (a reload must keep its config). */

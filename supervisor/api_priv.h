@@ -58,6 +58,9 @@ struct api {
 	int			 last_ok;
 	char			*last_message;
 
+	char			*pending_restart; /* why, once the op ends */
+	struct event		*pending_ev;
+
 	api_env_fn		 env_switch;
 	void			*env_arg;
 	char			*env_target;	/* during an env switch */

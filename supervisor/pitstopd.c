@@ -170,8 +170,8 @@ daemon_state_cb(void *arg, enum child_state state)
 
 /*
  * A watched file changed (SPEC §10): restart the app like POST
- * /v1/restart. A running operation wins and the change is dropped (and
- * logged); an app stopped on purpose stays stopped.
+ * /v1/restart; during another operation the restart follows it. An app
+ * stopped on purpose stays stopped.
  */
 static void
 daemon_changed_cb(void *arg, const char *path)
@@ -187,8 +187,7 @@ daemon_changed_cb(void *arg, const char *path)
 	}
 	xasprintf(&why, "%s changed", path);
 	if (api_restart(d->api, why) == -1)
-		log_notice("%s changed, but another operation is running: not "
-		    "restarting the app", path);
+		log_warn("cannot restart the app after %s changed", path);
 	free(why);
 }
 

@@ -74,4 +74,25 @@ check "in that order" test "$(grep -o 'restarting the app: .* changed' \
     = "sub/new.txt after.txt sub/again.txt "
 check "status counts no crash restarts" \
 	test "$(api GET /v1/status | jget restarts)" = 0
+
+say "a change during another operation restarts the app after it"
+sed -i 's|^\[databases\]|[environment]\nAPP_STUB_READY_DELAY_MS = 1500\n\n[databases]|' "$T/pitstop.ini"
+n=$(grep -c 'configuration reloaded' "$T/pitstopd.log")
+kill -HUP "$PITSTOPD_PID"
+wait_for 10 sh -c "[ \$(grep -c 'configuration reloaded' '$T/pitstopd.log') -gt $n ]"
+pid4=$(app_pid)
+ready0=$(grep -c 'app ready' "$T/pitstopd.log")
+check "a slow restart is under way" test "$(api_code POST '/v1/restart?wait=0')" = 202
+echo during > "$T/src/during.txt"
+check "the change is queued behind it" \
+	wait_for 20 grep -q "during.txt changed while restart runs" "$T/pitstopd.log"
+check "and then restarts the app" wait_for 30 restarted_for during.txt
+queued_done() {
+	[ "$(api GET /v1/status | jget last_operation.name)" = restart ] &&
+	    [ -z "$(api GET /v1/status | jget operation)" ] &&
+	    [ "$(grep -c 'app ready' "$T/pitstopd.log")" -ge "$1" ]
+}
+check "the app became ready twice: the restart, then the queued one" \
+	wait_for 30 queued_done $((ready0 + 2))
+check "on a new process" test "$(app_pid)" != "$pid4"
 finish
