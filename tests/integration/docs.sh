@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The manual pages and the bash completion: each page renders without a
 # warning, pitstop.1 documents every command of `pitstop --help`,
-# pitstop.ini.5 every key of conf/pitstop.ini and of config.c's key table,
+# pitstop.ini.5 every key of conf/pitstop.ini and of config_keys.c's key table,
 # the daemon's and the client's long options appear in their pages, and
 # the completion script, sourced in bash, completes commands, options,
 # backup IDs and environment names, and stays quiet when pitstopd cannot be
@@ -135,16 +135,16 @@ while read -r sect key; do
 done < <(ini_keys "$SRCDIR/conf/pitstop.ini")
 check "conf/pitstop.ini has keys" test "$n" -gt 10
 
-# config.c's table, { "section", "key", setter, ... }: every key that
+# config_keys.c's table, { "section", "key", setter, ... }: every key that
 # pitstopd accepts, including those conf/pitstop.ini leaves out.
 n=0
 while read -r sect key; do
 	n=$((n + 1))
-	check "pitstop.ini.5 documents [$sect] $key (config.c)" \
+	check "pitstop.ini.5 documents [$sect] $key (config_keys.c)" \
 	    key_documented "$sect" "$key"
 done < <(sed -n 's/^[[:space:]]*{ "\([a-z_]*\)",[[:space:]]*"\([a-z_]*\)",.*/\1 \2/p' \
-    "$SRCDIR/supervisor/config.c")
-check "config.c's key table was found" test "$n" -gt 20
+    "$SRCDIR/supervisor/config_keys.c")
+check "config_keys.c's key table was found" test "$n" -gt 20
 
 # --- 3. the bash completion -------------------------------------------
 
