@@ -730,11 +730,9 @@ socket_in_use(const char *path)
 	struct sockaddr_un	sun;
 	int			fd, rv;
 
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if (sun_set(&sun, path) == -1 ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return (0);
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	strncpy(sun.sun_path, path, sizeof sun.sun_path - 1);
 	rv = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0;
 	close(fd);
 	return (rv);
@@ -761,17 +759,11 @@ api_bind(struct api *api)
 		}
 		(void)unlink(cf->socket);
 	}
+	if (sun_set(&sun, cf->socket) == -1)
+		return (-1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0)) == -1)
 		return (-1);
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(cf->socket) >= sizeof sun.sun_path) {
-		close(fd);
-		errno = ENAMETOOLONG;
-		return (-1);
-	}
-	strcpy(sun.sun_path, cf->socket);
 	old = umask(0177);
 	rv = bind(fd, (struct sockaddr *)&sun, sizeof sun);
 	umask(old);

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "listen.h"
 #include "log.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define LISTEN_BACKLOG	1024
@@ -38,13 +39,8 @@ listen_unix(const char *path)
 	struct stat		st;
 	int			fd;
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path) {
-		errno = ENAMETOOLONG;
+	if (sun_set(&sun, path) == -1)
 		return (-1);
-	}
-	strcpy(sun.sun_path, path);
 	/* Only ever replace a socket file, never a regular file. */
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 		(void)unlink(path);

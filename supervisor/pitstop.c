@@ -31,6 +31,7 @@
 
 #include "config.h"
 #include "json.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #ifndef PITSTOP_VERSION
@@ -617,13 +618,8 @@ http_connect(const char *path)
 	socklen_t		 len;
 	int			 fd, error, saved_errno;
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path) {
-		errno = ENAMETOOLONG;
+	if (sun_set(&sun, path) == -1)
 		return (-1);
-	}
-	strcpy(sun.sun_path, path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return (-1);
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0)

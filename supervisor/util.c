@@ -7,12 +7,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util.h"
 #include "xmalloc.h"
+
+int
+sun_set(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof *sun);
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun->sun_path) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	memcpy(sun->sun_path, path, strlen(path));
+	return (0);
+}
 
 uint64_t
 mono_us(void)

@@ -9,6 +9,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct sockaddr_un;
+
+/*
+ * Fill `sun` with the Unix socket address `path`. -1 with ENAMETOOLONG
+ * when the path does not fit sun_path (a truncated path would name
+ * another socket).
+ */
+int		sun_set(struct sockaddr_un *sun, const char *path);
 /* Milliseconds and microseconds of CLOCK_MONOTONIC. */
 uint64_t	mono_ms(void);
 uint64_t	mono_us(void);
